@@ -1,0 +1,197 @@
+/// A tensor with an optional tangent: the value type of forward-mode differentiation.
+///
+/// Reverse-mode pullbacks (see `Variable`) are written in `Dual` operations, so when the
+/// parameters carry a tangent v the backward pass computes, alongside the gradient g, its
+/// directional derivative ∂g·v = Hv exactly (forward-over-reverse, Pearlmutter 1994). A nil
+/// tangent means zero: plain gradients pay no forward-mode cost.
+public struct Dual<S: TensorScalar>: @unchecked Sendable {
+  public var primal: Tensor<S>
+  public var tangent: Tensor<S>?
+
+  @inlinable public init(_ primal: Tensor<S>, tangent: Tensor<S>? = nil) {
+    if let t = tangent { precondition(t.shape == primal.shape, "tangent \(t.shape) vs primal \(primal.shape)") }
+    self.primal = primal
+    self.tangent = tangent
+  }
+
+  @inlinable public var shape: [Int] { primal.shape }
+}
+
+/// Adds optional tangents; nil is zero.
+@inlinable
+func addTangents<S>(_ a: Tensor<S>?, _ b: Tensor<S>?) -> Tensor<S>? {
+  switch (a, b) {
+  case (nil, nil): return nil
+  case (let x?, nil): return x
+  case (nil, let y?): return y
+  case (let x?, let y?): return x + y
+  }
+}
+
+// MARK: - Linear structure
+
+extension Dual {
+  @inlinable public static func + (a: Dual, b: Dual) -> Dual {
+    let p = a.primal + b.primal
+    var t: Tensor<S>? = nil
+    switch (a.tangent, b.tangent) {
+    case (nil, nil): break
+    case (let x?, nil): t = x.broadcast(to: p.shape)
+    case (nil, let y?): t = y.broadcast(to: p.shape)
+    case (let x?, let y?): t = x + y
+    }
+    return Dual(p, tangent: t)
+  }
+
+  @inlinable public static func - (a: Dual, b: Dual) -> Dual {
+    let p = a.primal - b.primal
+    var t: Tensor<S>? = nil
+    switch (a.tangent, b.tangent) {
+    case (nil, nil): break
+    case (let x?, nil): t = x.broadcast(to: p.shape)
+    case (nil, let y?): t = (-y).broadcast(to: p.shape)
+    case (let x?, let y?): t = x - y
+    }
+    return Dual(p, tangent: t)
+  }
+
+  @inlinable public static prefix func - (a: Dual) -> Dual {
+    Dual(-a.primal, tangent: a.tangent.map { -$0 })
+  }
+
+  /// a·x + b for scalars.
+  @inlinable public func affine(scale a: S, shift b: S = 0) -> Dual {
+    Dual(primal.affine(scale: a, shift: b), tangent: tangent.map { $0.affine(scale: a) })
+  }
+
+  @inlinable public func sum(toShape target: [Int]) -> Dual {
+    Dual(primal.sum(toShape: target), tangent: tangent.map { $0.sum(toShape: target) })
+  }
+
+  @inlinable public func broadcast(to target: [Int]) -> Dual {
+    Dual(primal.broadcast(to: target), tangent: tangent.map { $0.broadcast(to: target) })
+  }
+
+  @inlinable public func reshaped(_ shape: [Int]) -> Dual {
+    Dual(primal.reshaped(shape), tangent: tangent.map { $0.reshaped(shape) })
+  }
+
+  @inlinable public func transposed(_ perm: [Int]) -> Dual {
+    Dual(primal.transposed(perm), tangent: tangent.map { $0.transposed(perm) })
+  }
+
+  /// Product with a constant tensor (a mask, a one-hot target, a fixed scale).
+  @inlinable public func multiplied(byConstant c: Tensor<S>) -> Dual {
+    Dual(primal * c, tangent: tangent.map { $0 * c })
+  }
+}
+
+// MARK: - Bilinear
+
+extension Dual {
+  @inlinable public static func * (a: Dual, b: Dual) -> Dual {
+    let p = a.primal * b.primal
+    let ta = a.tangent.map { $0 * b.primal }
+    let tb = b.tangent.map { a.primal * $0 }
+    return Dual(p, tangent: addTangents(ta, tb).map { $0.broadcast(to: p.shape) })
+  }
+
+  /// d(a/b) = ȧ/b − a·ḃ/b².
+  @inlinable public static func / (a: Dual, b: Dual) -> Dual {
+    let p = a.primal / b.primal
+    let ta = a.tangent.map { $0 / b.primal }
+    let tb = b.tangent.map { -(p * $0 / b.primal) }
+    return Dual(p, tangent: addTangents(ta, tb).map { $0.broadcast(to: p.shape) })
+  }
+
+  /// d(op(A)·op(B)) = op(Ȧ)·op(B) + op(A)·op(Ḃ).
+  @inlinable
+  public static func matmul(_ a: Dual, transposeA: Bool = false, _ b: Dual, transposeB: Bool = false)
+    -> Dual
+  {
+    let p = Tensor.matmul(a.primal, transposeA: transposeA, b.primal, transposeB: transposeB)
+    let ta = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
+    let tb = b.tangent.map { Tensor.matmul(a.primal, transposeA: transposeA, $0, transposeB: transposeB) }
+    return Dual(p, tangent: addTangents(ta, tb))
+  }
+}
+
+// MARK: - Element-wise nonlinearities
+
+extension Dual {
+  /// Applies a smooth unary op; the tangent is f′(x)·ẋ.
+  public func applying(_ op: UnaryOp) -> Dual {
+    let y = primal.applying(op)
+    guard let t = tangent else { return Dual(y) }
+    let derivative: Tensor<S>
+    switch op {
+    case .neg: return Dual(y, tangent: -t)
+    case .exp: derivative = y
+    case .log: derivative = primal.applying(.reciprocal)
+    case .tanh: derivative = (y * y).affine(scale: -1, shift: 1)
+    case .relu, .step, .abs:
+      // Piecewise linear: the almost-everywhere derivative (0 for step).
+      derivative = op == .relu ? primal.applying(.step)
+        : op == .step ? Tensor(zeros: primal.shape)
+        : primal.applying(.step).affine(scale: 2, shift: -1)
+    case .sqrt: derivative = y.applying(.reciprocal).affine(scale: 0.5)
+    case .rsqrt: derivative = (y * y * y).affine(scale: -0.5)
+    case .reciprocal: derivative = -(y * y)
+    case .square: derivative = primal.affine(scale: 2)
+    case .sigmoid: derivative = y * y.affine(scale: -1, shift: 1)
+    case .erf:
+      // erf′(x) = 2/√π · e^{−x²}
+      derivative = (primal * primal).affine(scale: -1).applying(.exp)
+        .affine(scale: S(2 / Double.pi.squareRoot()))
+    }
+    return Dual(y, tangent: derivative * t)
+  }
+
+  /// g·(1 − y²): the pullback of tanh at output y, fused. Its own tangent is
+  /// ġ·(1 − y²) − 2·g·y·ẏ, which is what makes the HVP exact through tanh.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
+  public static func tanhPullback(output y: Dual, cotangent g: Dual) -> Dual {
+    let n = y.primal.count
+    precondition(g.primal.count == n, "tanhPullback: shapes differ")
+    let p = Tensor<S>(shape: g.shape) { out in
+      y.primal.withUnsafeBufferPointer { Y in
+        g.primal.withUnsafeBufferPointer { G in
+          for i in 0..<n { out[i] = G[i] * (1 - Y[i] * Y[i]) }
+        }
+      }
+    }
+    if y.tangent == nil && g.tangent == nil { return Dual(p) }
+    let t = Tensor<S>(shape: g.shape) { out in
+      y.primal.withUnsafeBufferPointer { Y in
+        g.primal.withUnsafeBufferPointer { G in
+          let yt = y.tangent, gt = g.tangent
+          for i in 0..<n { out[i] = 0 }
+          if let gt {
+            gt.withUnsafeBufferPointer { GT in
+              for i in 0..<n { out[i] += GT[i] * (1 - Y[i] * Y[i]) }
+            }
+          }
+          if let yt {
+            yt.withUnsafeBufferPointer { YT in
+              for i in 0..<n { out[i] -= 2 * G[i] * Y[i] * YT[i] }
+            }
+          }
+        }
+      }
+    }
+    return Dual(p, tangent: t)
+  }
+
+  /// Softmax over the last axis; tangent s ⊙ (ẋ − Σ s ẋ).
+  public func softmaxLastAxis() -> Dual {
+    let shifted = primal - primal.maxAlongLastAxis()
+    let e = shifted.applying(.exp)
+    let s = e / e.sum(alongAxis: rank - 1)
+    guard let t = tangent else { return Dual(s) }
+    let st = s * t
+    return Dual(s, tangent: st - s * st.sum(alongAxis: rank - 1))
+  }
+
+  @inlinable public var rank: Int { primal.rank }
+}

@@ -1,0 +1,89 @@
+/// The record of one forward pass, in execution order (which is a topological order), so the
+/// backward pass is a single reverse sweep. Nodes are references; the data they hold are values.
+public final class Tape<S: TensorScalar> {
+  @usableFromInline
+  struct Node {
+    let inputs: [Int]
+    /// Cotangent of the output → cotangents of the inputs (nil for inputs that need none).
+    let pullback: ((Dual<S>) -> [Dual<S>?])?
+  }
+
+  @usableFromInline var nodes: [Node] = []
+
+  public init() {}
+
+  /// A tracked leaf (a parameter being differentiated).
+  public func variable(_ value: Dual<S>) -> Variable<S> {
+    nodes.append(Node(inputs: [], pullback: nil))
+    return Variable(value, id: nodes.count - 1, tape: self)
+  }
+
+  public func variable(_ value: Tensor<S>, tangent: Tensor<S>? = nil) -> Variable<S> {
+    variable(Dual(value, tangent: tangent))
+  }
+
+  @usableFromInline
+  func record(inputs: [Int], pullback: @escaping (Dual<S>) -> [Dual<S>?]) -> Int {
+    nodes.append(Node(inputs: inputs, pullback: pullback))
+    return nodes.count - 1
+  }
+
+  /// Reverse sweep from `output` with cotangent `seed`; returns the cotangent of every node
+  /// (nil where none reached it).
+  public func backward(from output: Variable<S>, seed: Dual<S>) -> [Dual<S>?] {
+    precondition(output.tape === self, "backward: output is not on this tape")
+    var grads = [Dual<S>?](repeating: nil, count: nodes.count)
+    grads[output.id] = seed
+    for id in stride(from: output.id, through: 0, by: -1) {
+      guard let g = grads[id], let pullback = nodes[id].pullback else { continue }
+      grads[id] = nil  // release early: peak memory stays near one activation set
+      let inputGrads = pullback(g)
+      for (input, ig) in zip(nodes[id].inputs, inputGrads) {
+        guard let ig, input >= 0 else { continue }
+        if let existing = grads[input] { grads[input] = existing + ig } else { grads[input] = ig }
+      }
+    }
+    return grads
+  }
+}
+
+/// A value in a differentiable computation: its `Dual` value and, when tracked, its node on a
+/// tape. Untracked variables (data, labels) are constants.
+public struct Variable<S: TensorScalar>: @unchecked Sendable {
+  public let value: Dual<S>
+  @usableFromInline let id: Int
+  @usableFromInline let tape: Tape<S>?
+
+  @usableFromInline init(_ value: Dual<S>, id: Int, tape: Tape<S>?) {
+    self.value = value
+    self.id = id
+    self.tape = tape
+  }
+
+  /// A constant (not differentiated).
+  public init(constant: Tensor<S>) { self.init(Dual(constant), id: -1, tape: nil) }
+
+  public var primal: Tensor<S> { value.primal }
+  public var shape: [Int] { value.primal.shape }
+  public var rank: Int { value.primal.rank }
+  public var isTracked: Bool { tape != nil }
+
+  /// Records an op with output `value` computed from `inputs`. `pullback` receives the output
+  /// cotangent and the flags of which inputs are tracked (skip work for the others).
+  @inlinable
+  public static func record(
+    _ value: Dual<S>, inputs: [Variable<S>],
+    pullback: @escaping (_ g: Dual<S>, _ needs: [Bool]) -> [Dual<S>?]
+  ) -> Variable<S> {
+    guard let tape = inputs.lazy.compactMap(\.tape).first else {
+      return Variable(value, id: -1, tape: nil)
+    }
+    let needs = inputs.map { $0.tape != nil }
+    for input in inputs where input.tape != nil {
+      precondition(input.tape === tape, "variables from different tapes")
+    }
+    let ids = inputs.map(\.id)
+    let id = tape.record(inputs: ids) { g in pullback(g, needs) }
+    return Variable(value, id: id, tape: tape)
+  }
+}

@@ -1,0 +1,207 @@
+// Differentiable operations on `Variable`s. Each op's pullback sits beside it and is written in
+// `Dual` operations, so it is itself differentiated forward-mode when the parameters carry a
+// tangent: that is what makes `hessianVectorProduct` exact.
+
+extension Variable {
+  // MARK: Arithmetic with broadcasting
+
+  public static func + (a: Variable, b: Variable) -> Variable {
+    let (sa, sb) = (a.shape, b.shape)
+    return record(a.value + b.value, inputs: [a, b]) { g, needs in
+      [needs[0] ? g.sum(toShape: sa) : nil, needs[1] ? g.sum(toShape: sb) : nil]
+    }
+  }
+
+  public static func - (a: Variable, b: Variable) -> Variable {
+    let (sa, sb) = (a.shape, b.shape)
+    return record(a.value - b.value, inputs: [a, b]) { g, needs in
+      [needs[0] ? g.sum(toShape: sa) : nil, needs[1] ? (-g).sum(toShape: sb) : nil]
+    }
+  }
+
+  public static prefix func - (a: Variable) -> Variable {
+    record(-a.value, inputs: [a]) { g, _ in [-g] }
+  }
+
+  public static func * (a: Variable, b: Variable) -> Variable {
+    let (va, vb) = (a.value, b.value)
+    return record(va * vb, inputs: [a, b]) { g, needs in
+      [needs[0] ? (g * vb).sum(toShape: va.shape) : nil,
+       needs[1] ? (g * va).sum(toShape: vb.shape) : nil]
+    }
+  }
+
+  public static func / (a: Variable, b: Variable) -> Variable {
+    let (va, vb) = (a.value, b.value)
+    let y = va / vb
+    return record(y, inputs: [a, b]) { g, needs in
+      [needs[0] ? (g / vb).sum(toShape: va.shape) : nil,
+       needs[1] ? (-(g * y) / vb).sum(toShape: vb.shape) : nil]
+    }
+  }
+
+  /// a·x + b for scalars.
+  public func affine(scale a: S, shift b: S = 0) -> Variable {
+    Variable.record(value.affine(scale: a, shift: b), inputs: [self]) { g, _ in
+      [g.affine(scale: a)]
+    }
+  }
+
+  public static func * (a: Variable, s: S) -> Variable { a.affine(scale: s) }
+  public static func + (a: Variable, s: S) -> Variable { a.affine(scale: 1, shift: s) }
+
+  /// Product with a constant tensor (a dropout mask, a one-hot target).
+  public func multiplied(byConstant c: Tensor<S>) -> Variable {
+    let shape = self.shape
+    return Variable.record(value.multiplied(byConstant: c), inputs: [self]) { g, _ in
+      [g.multiplied(byConstant: c).sum(toShape: shape)]
+    }
+  }
+
+  // MARK: Matrix products
+
+  /// op(a)·op(b); see `Tensor.matmul` for the shapes.
+  public static func matmul(
+    _ a: Variable, transposeA: Bool = false, _ b: Variable, transposeB: Bool = false
+  ) -> Variable {
+    let (va, vb) = (a.value, b.value)
+    let y = Dual.matmul(va, transposeA: transposeA, vb, transposeB: transposeB)
+    let folded = vb.rank == 2 && !transposeA && va.rank > 2
+    return record(y, inputs: [a, b]) { g, needs in
+      // With y = A·B: Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ, with the transposes moved by the flags.
+      var ga: Dual<S>? = nil, gb: Dual<S>? = nil
+      if needs[0] {
+        ga = transposeA
+          ? Dual.matmul(vb, transposeA: transposeB, g, transposeB: true)
+          : Dual.matmul(g, vb, transposeB: !transposeB)
+      }
+      if needs[1] {
+        if folded {
+          // b is shared across a's leading dimensions: fold them into one GEMM.
+          let k = va.shape[va.rank - 1], n = g.shape[g.rank - 1]
+          let a2 = va.reshaped([-1, k]), g2 = g.reshaped([-1, n])
+          gb = transposeB ? Dual.matmul(g2, transposeA: true, a2) : Dual.matmul(a2, transposeA: true, g2)
+        } else {
+          gb = transposeB
+            ? Dual.matmul(g, transposeA: true, va, transposeB: transposeA)
+            : Dual.matmul(va, transposeA: !transposeA, g)
+          if vb.rank == 2 && gb!.rank > 2 { gb = gb!.sum(toShape: vb.shape) }
+        }
+      }
+      return [ga, gb]
+    }
+  }
+
+  // MARK: Element-wise
+
+  public func tanh() -> Variable {
+    let y = value.applying(.tanh)
+    return Variable.record(y, inputs: [self]) { g, _ in [Dual.tanhPullback(output: y, cotangent: g)] }
+  }
+
+  /// ReLU with the almost-everywhere derivative (0 at 0).
+  public func relu() -> Variable {
+    let mask = primal.applying(.step)
+    return Variable.record(value.applying(.relu), inputs: [self]) { g, _ in
+      [g.multiplied(byConstant: mask)]
+    }
+  }
+
+  public func exp() -> Variable {
+    let y = value.applying(.exp)
+    return Variable.record(y, inputs: [self]) { g, _ in [g * y] }
+  }
+
+  public func log() -> Variable {
+    let x = value
+    return Variable.record(x.applying(.log), inputs: [self]) { g, _ in [g / x] }
+  }
+
+  public func sqrt() -> Variable {
+    let y = value.applying(.sqrt)
+    return Variable.record(y, inputs: [self]) { g, _ in [(g / y).affine(scale: 0.5)] }
+  }
+
+  /// 1/√x; derivative −½·y³.
+  public func rsqrt() -> Variable {
+    let y = value.applying(.rsqrt)
+    return Variable.record(y, inputs: [self]) { g, _ in [(g * y * y * y).affine(scale: -0.5)] }
+  }
+
+  public func square() -> Variable {
+    let x = value
+    return Variable.record(x.applying(.square), inputs: [self]) { g, _ in
+      [(g * x).affine(scale: 2)]
+    }
+  }
+
+  public func sigmoid() -> Variable {
+    let y = value.applying(.sigmoid)
+    return Variable.record(y, inputs: [self]) { g, _ in [g * y * y.affine(scale: -1, shift: 1)] }
+  }
+
+  /// erf; derivative 2/√π·e^{−x²}.
+  public func erf() -> Variable {
+    let x = value
+    return Variable.record(x.applying(.erf), inputs: [self]) { g, _ in
+      let d = (x * x).affine(scale: -1).applying(.exp).affine(scale: S(2 / Double.pi.squareRoot()))
+      return [g * d]
+    }
+  }
+
+  // MARK: Shape and reductions
+
+  public func reshaped(_ newShape: [Int]) -> Variable {
+    let old = shape
+    return Variable.record(value.reshaped(newShape), inputs: [self]) { g, _ in [g.reshaped(old)] }
+  }
+
+  public func transposed(_ perm: [Int]) -> Variable {
+    var inverse = [Int](repeating: 0, count: perm.count)
+    for (i, p) in perm.enumerated() { inverse[p] = i }
+    return Variable.record(value.transposed(perm), inputs: [self]) { g, _ in [g.transposed(inverse)] }
+  }
+
+  public func sum(toShape target: [Int]) -> Variable {
+    let old = shape
+    return Variable.record(value.sum(toShape: target), inputs: [self]) { g, _ in
+      [g.broadcast(to: old)]
+    }
+  }
+
+  public func broadcast(to target: [Int]) -> Variable {
+    let old = shape
+    return Variable.record(value.broadcast(to: target), inputs: [self]) { g, _ in
+      [g.sum(toShape: old)]
+    }
+  }
+
+  /// Sum of all entries (rank 0).
+  public func sum() -> Variable { sum(toShape: []) }
+
+  /// Mean of all entries (rank 0).
+  public func mean() -> Variable { sum().affine(scale: 1 / S(Swift.max(primal.count, 1))) }
+
+  /// Sum over one axis, kept as size 1.
+  public func sum(alongAxis axis: Int) -> Variable {
+    var target = shape
+    target[axis] = 1
+    return sum(toShape: target)
+  }
+
+  /// Mean over one axis, kept as size 1.
+  public func mean(alongAxis axis: Int) -> Variable {
+    sum(alongAxis: axis).affine(scale: 1 / S(shape[axis]))
+  }
+
+  /// Softmax over the last axis.
+  public func softmax() -> Variable {
+    let s = value.softmaxLastAxis()
+    let last = rank - 1
+    return Variable.record(s, inputs: [self]) { g, _ in
+      // x̄ = s ⊙ (ḡ − Σ s ḡ)
+      let sg = s * g
+      return [sg - s * sg.sum(toShape: sg.shape.enumerated().map { $0.offset == last ? 1 : $0.element })]
+    }
+  }
+}

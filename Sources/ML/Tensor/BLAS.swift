@@ -1,0 +1,100 @@
+import COpenBLAS
+import RealModule
+
+// Every BLAS and LAPACK call of the package lives in this file.
+
+extension Float: TensorScalar {
+  @inlinable
+  public static func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
+      blasint(ldc))
+  }
+  public static var safetensorsDType: String { "F32" }
+}
+
+extension Double: TensorScalar {
+  @inlinable
+  public static func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Double, a: UnsafePointer<Double>, lda: Int,
+    b: UnsafePointer<Double>, ldb: Int,
+    beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
+      blasint(ldc))
+  }
+  public static var safetensorsDType: String { "F64" }
+}
+
+/// The BLAS thread count (OpenBLAS's pthread pool).
+public enum BLASThreads {
+  public static var current: Int { Int(openblas_get_num_threads()) }
+  public static func set(_ n: Int) {
+    precondition(n >= 1, "BLAS thread count must be at least 1")
+    openblas_set_num_threads(Int32(n))
+  }
+}
+
+/// A LAPACK routine reported a failure.
+public struct LAPACKError: Error, CustomStringConvertible {
+  public let routine: String
+  public let info: Int
+  public var description: String { "LAPACK \(routine) failed with info = \(info)" }
+}
+
+public enum LAPACK {
+  /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal
+  /// `d` and off-diagonal `e` (dsteqr, compz = "I"). `vectors[j*n + i]` is component i of
+  /// eigenvector j (LAPACK's column-major Z read column by column).
+  public static func symmetricTridiagonalEigen(diagonal d: [Double], offDiagonal e: [Double])
+    throws -> (values: [Double], vectors: [Double])
+  {
+    let n = d.count
+    precondition(e.count == max(n - 1, 0), "off-diagonal must have n-1 entries")
+    if n == 0 { return ([], []) }
+    var dd = d
+    var ee = e + [0]
+    var z = [Double](repeating: 0, count: n * n)
+    var work = [Double](repeating: 0, count: max(1, 2 * n - 2))
+    var nn = Int32(n), ldz = Int32(n), info: Int32 = 0
+    "I".withCString { compz in
+      dsteqr_(compz, &nn, &dd, &ee, &z, &ldz, &work, &info, 1)
+    }
+    if info != 0 { throw LAPACKError(routine: "dsteqr", info: Int(info)) }
+    return (dd, z)
+  }
+
+  /// Eigenvalues (ascending) of a dense symmetric n×n matrix given row-major (dsyev, jobz = "N").
+  public static func symmetricEigenvalues(_ a: [Double], n: Int) throws -> [Double] {
+    precondition(a.count == n * n, "matrix must be n×n")
+    if n == 0 { return [] }
+    var m = a
+    var w = [Double](repeating: 0, count: n)
+    var nn = Int32(n), lda = Int32(n), info: Int32 = 0
+    var lwork = Int32(-1)
+    var query = 0.0
+    "N".withCString { jobz in
+      "U".withCString { uplo in
+        dsyev_(jobz, uplo, &nn, &m, &lda, &w, &query, &lwork, &info, 1, 1)
+      }
+    }
+    lwork = Int32(max(1, Int(query)))
+    var work = [Double](repeating: 0, count: Int(lwork))
+    "N".withCString { jobz in
+      "U".withCString { uplo in
+        dsyev_(jobz, uplo, &nn, &m, &lda, &w, &work, &lwork, &info, 1, 1)
+      }
+    }
+    if info != 0 { throw LAPACKError(routine: "dsyev", info: Int(info)) }
+    return w
+  }
+}

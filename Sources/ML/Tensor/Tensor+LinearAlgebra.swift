@@ -1,0 +1,80 @@
+extension Tensor {
+  /// Matrix product op(a)·op(b). `a` is [..., m, k] (or [..., k, m] when transposed); `b` is
+  /// either a matrix shared by every leading index of `a` (a dense layer: the leading dimensions
+  /// fold into m, one GEMM) or has the same leading dimensions (one GEMM per index).
+  public static func matmul(
+    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false
+  ) -> Tensor {
+    precondition(a.rank >= 2 && b.rank >= 2, "matmul needs rank ≥ 2, got \(a.shape), \(b.shape)")
+    let ar = a.shape[a.rank - 2], ac = a.shape[a.rank - 1]
+    let br = b.shape[b.rank - 2], bc = b.shape[b.rank - 1]
+    let (m, k) = transposeA ? (ac, ar) : (ar, ac)
+    let (kb, n) = transposeB ? (bc, br) : (br, bc)
+    precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    let batchA = Array(a.shape.dropLast(2))
+    if b.rank == 2 && !transposeA {
+      // Fold a's leading dimensions into the row count: one large GEMM.
+      let rows = a.count / Swift.max(k, 1)
+      return Tensor(shape: batchA + [m, n]) { out in
+        gemmInto(out.baseAddress!, a, false, b, transposeB, rows, n, k, batchOffsets: nil)
+      }
+    }
+    let batchB = Array(b.shape.dropLast(2))
+    precondition(batchA == batchB || batchB.isEmpty,
+                 "matmul batch dimensions differ: \(a.shape) · \(b.shape)")
+    let batch = batchA.reduce(1, *)
+    return Tensor(shape: batchA + [m, n]) { out in
+      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, m, n, k,
+               batchOffsets: (batch, ar * ac, batchB.isEmpty ? 0 : br * bc, m * n))
+    }
+  }
+
+  @usableFromInline
+  static func gemmInto(
+    _ out: UnsafeMutablePointer<Scalar>, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool,
+    _ m: Int, _ n: Int, _ k: Int, batchOffsets: (count: Int, a: Int, b: Int, c: Int)?
+  ) {
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        let lda = ta ? m : k, ldb = tb ? k : n
+        let (count, sa, sb, sc) = batchOffsets ?? (1, 0, 0, 0)
+        if m == 0 || n == 0 { return }
+        if k == 0 { out.initialize(repeating: 0, count: count * m * n); return }
+        for i in 0..<count {
+          Scalar.gemm(
+            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
+            a: pa.baseAddress! + i * sa, lda: lda, b: pb.baseAddress! + i * sb, ldb: ldb,
+            beta: 0, c: out + i * sc, ldc: n)
+        }
+      }
+    }
+  }
+
+  /// Permutes dimensions (a copy): result.shape[i] = shape[perm[i]].
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func transposed(_ perm: [Int]) -> Tensor {
+    precondition(perm.sorted() == Array(0..<rank), "bad permutation \(perm) for rank \(rank)")
+    if perm == Array(0..<rank) { return self }
+    let newShape = perm.map { shape[$0] }
+    let srcStrides = Tensor.rowMajorStrides(shape)
+    let readStrides = perm.map { srcStrides[$0] }
+    // Iterate the output in order; read with permuted strides.
+    let plan = BroadcastPlan(result: newShape, a: readStrides, b: Tensor.rowMajorStrides(newShape))
+    return Tensor(shape: newShape) { out in
+      withUnsafeBufferPointer { x in
+        let X = x.baseAddress!, O = out.baseAddress!
+        plan.forEachRun { ox, oo, _, n, ix, io in
+          for i in 0..<n { O[oo + i * io] = X[ox + i * ix] }
+        }
+      }
+    }
+  }
+
+  /// Swaps the last two dimensions.
+  public func transposedLastTwo() -> Tensor {
+    var perm = Array(0..<rank)
+    perm.swapAt(rank - 1, rank - 2)
+    return transposed(perm)
+  }
+}
