@@ -1,11 +1,97 @@
 import ArgumentParser
+import Foundation
 import ML
 
+/// `repro hessian`: the top eigenvalues of the mean cross-entropy Hessian of any checkpoint on
+/// any batch, with their Ritz residuals.
 struct Hessian: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Top Hessian eigenvalues of a checkpoint's loss on a batch.")
+    abstract: "Top Hessian eigenvalues of a checkpoint's loss on a batch.",
+    discussion: """
+      The checkpoint is a safetensors file with the model's parameter names (for an MLP: \
+      layers.{i}.weight [in, out] and layers.{i}.bias [out], float32). The batch is a \
+      safetensors file holding x (float32, [N, features]) and y (int64, [N]).
+      """)
+
+  @Option(help: "The model, e.g. mlp:784-512-512-10:tanh.")
+  var model: String
+
+  @Option(help: "Parameters (safetensors).")
+  var checkpoint: String
+
+  @Option(help: "Measurement batch (safetensors with x and y).")
+  var batch: String
+
+  @Option(help: "How many of the largest eigenvalues to report.")
+  var top: Int = 1
+
+  @Option(help: "Lanczos iterations.")
+  var iterations: Int = 30
+
+  @Option(help: "Seed of the Lanczos start vector.")
+  var seed: UInt64 = 0
+
+  @Option(help: "BLAS threads.")
+  var threads: Int = 2
+
+  @Flag(help: "Compute Hessian-vector products in float64 instead of float32.")
+  var double = false
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func validate() throws {
+    guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+    guard iterations >= top else { throw ValidationError("--iterations must be at least --top") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+  }
 
   func run() throws {
-    throw ValidationError("not yet")
+    // Errors (a bad model spec, a missing or corrupt file, a wrong shape, an unknown parameter
+    // name) carry one-line descriptions; ArgumentParser prints them and exits non-zero.
+    BLASThreads.set(threads)
+    let spec = try ModelSpec(parsing: model)
+    if double { try measure(spec, Double.self) } else { try measure(spec, Float.self) }
+  }
+
+  func measure<S: TensorScalar>(_ spec: ModelSpec, _: S.Type) throws {
+    let network = spec.network()
+    let params: [Tensor<S>] = try network.loadCheckpoint(from: checkpoint)
+    let data = try loadBatch(S.self, features: spec.inputFeatures)
+    let start = Date()
+    let op = network.hessianOperator(parameters: params, buffers: network.initialBuffers(), batch: data)
+    let result = try lanczos(op, iterations: min(iterations, op.dimension), topK: min(top, op.dimension), seed: seed)
+    let seconds = Date().timeIntervalSince(start)
+    if json {
+      let pairs = result.eigenpairs.map { "{\"value\": \(jsonNumber($0.value)), \"residual\": \(jsonNumber($0.residual))}" }
+      print("""
+        {"model": "\(spec.description)", "examples": \(data.count), "parameters": \(op.dimension), \
+        "precision": "\(double ? "float64" : "float32")", "iterations": \(result.iterations), \
+        "eigenvalues": [\(pairs.joined(separator: ", "))], "seconds": \(jsonNumber(seconds))}
+        """)
+    } else {
+      print("\(spec.description): \(op.dimension) parameters, \(data.count) examples, \(result.iterations) Lanczos iterations (\(double ? "float64" : "float32") HVPs), \(String(format: "%.2f", seconds)) s")
+      for (k, pair) in result.eigenpairs.enumerated() {
+        print(String(format: "λ%-2d = %.8g   residual %.2e", k + 1, pair.value, pair.residual))
+      }
+    }
+  }
+
+  func loadBatch<S: TensorScalar>(_: S.Type, features: Int) throws -> Batch<S> {
+    let (tensors, _) = try Safetensors.read(path: batch)
+    guard let x = tensors["x"] else { throw CheckpointError.missingTensor(file: batch, name: "x") }
+    guard let y = tensors["y"] else { throw CheckpointError.missingTensor(file: batch, name: "y") }
+    guard x.shape.count == 2, x.shape[1] == features else {
+      throw CheckpointError.shapeMismatch(file: batch, name: "x", expected: [x.shape.first ?? 0, features], found: x.shape)
+    }
+    guard y.shape == [x.shape[0]] else {
+      throw CheckpointError.shapeMismatch(file: batch, name: "y", expected: [x.shape[0]], found: y.shape)
+    }
+    let inputs: Tensor<S> = try x.floats(file: batch, name: "x")
+    let labels = try y.integers(file: batch, name: "y")
+    return Batch(inputs: inputs, labels: labels)
   }
 }
+
+func jsonNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+

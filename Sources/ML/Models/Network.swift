@@ -89,14 +89,16 @@ public struct Network: Sendable {
     return (value, grad, logits)
   }
 
-  /// Loss and logits without gradients (evaluation).
+  /// Data loss (no L2 penalty) and logits without gradients.
   public func evaluate<S>(parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode = .evaluation)
     -> (loss: S, logits: Tensor<S>)
   {
     let vars = parameters.map { Variable(constant: $0) }
     let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: mode)
     var logits = Tensor<S>(zeros: [0])
-    let l = objective(vars, batch: batch, context: ctx, logits: &logits)
+    var dataLoss = self
+    dataLoss.l2 = 0  // evaluation reports the data loss, without the penalty
+    let l = dataLoss.objective(vars, batch: batch, context: ctx, logits: &logits)
     return (l.primal.scalar, logits)
   }
 

@@ -1,0 +1,213 @@
+import Foundation
+
+/// Errors reading or writing checkpoints and batches. Each reads as one line naming the file.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+  case missingFile(String)
+  case unreadable(String, reason: String)
+  case corrupt(String, reason: String)
+  case unknownTensor(file: String, name: String, expected: [String])
+  case missingTensor(file: String, name: String)
+  case shapeMismatch(file: String, name: String, expected: [Int], found: [Int])
+  case dtypeMismatch(file: String, name: String, expected: String, found: String)
+
+  public var description: String {
+    switch self {
+    case .missingFile(let f): return "\(f): no such file"
+    case .unreadable(let f, let r): return "\(f): cannot read (\(r))"
+    case .corrupt(let f, let r): return "\(f): not a valid safetensors file (\(r))"
+    case .unknownTensor(let f, let n, let e):
+      let list = e.count > 12 ? e.prefix(12).joined(separator: ", ") + ", …" : e.joined(separator: ", ")
+      return "\(f): unknown parameter '\(n)' (expected names: \(list))"
+    case .missingTensor(let f, let n): return "\(f): missing tensor '\(n)'"
+    case .shapeMismatch(let f, let n, let e, let s): return "\(f): '\(n)' has shape \(s), expected \(e)"
+    case .dtypeMismatch(let f, let n, let e, let s): return "\(f): '\(n)' has dtype \(s), expected \(e)"
+    }
+  }
+}
+
+/// One tensor of a safetensors file, kept as raw little-endian bytes with its dtype.
+public struct SafetensorsEntry: Sendable, Equatable {
+  public var dtype: String
+  public var shape: [Int]
+  public var data: Data
+
+  public static let elementSizes: [String: Int] = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
+
+  /// The values as floating point (F32, F64; integers are converted exactly where they fit).
+  public func floats<S: TensorScalar>(file: String, name: String) throws -> Tensor<S> {
+    let n = shape.reduce(1, *)
+    return try data.withUnsafeBytes { raw -> Tensor<S> in
+      switch dtype {
+      case "F32":
+        return Tensor(shape: shape) { out in for i in 0..<n { out[i] = S(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) } }
+      case "F64":
+        return Tensor(shape: shape) { out in for i in 0..<n { out[i] = S(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) } }
+      default:
+        throw CheckpointError.dtypeMismatch(file: file, name: name, expected: "F32 or F64", found: dtype)
+      }
+    }
+  }
+
+  /// The values as integers (I64, I32, U8).
+  public func integers(file: String, name: String) throws -> [Int] {
+    let n = shape.reduce(1, *)
+    return try data.withUnsafeBytes { raw -> [Int] in
+      switch dtype {
+      case "I64": return (0..<n).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+      case "I32": return (0..<n).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+      case "U8": return (0..<n).map { Int(raw[$0]) }
+      default: throw CheckpointError.dtypeMismatch(file: file, name: name, expected: "I64, I32 or U8", found: dtype)
+      }
+    }
+  }
+}
+
+/// The safetensors format (8-byte little-endian header length, a JSON header mapping names to
+/// dtype, shape and data offsets, optional `__metadata__` of strings, then the data): the
+/// format PyTorch, JAX and Hugging Face users read with `safetensors.numpy.load_file`.
+public enum Safetensors {
+  public static func read(path: String) throws -> (tensors: [String: SafetensorsEntry], metadata: [String: String]) {
+    guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.missingFile(path) }
+    let bytes: Data
+    do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw CheckpointError.unreadable(path, reason: error.localizedDescription)
+    }
+    return try parse(bytes, file: path)
+  }
+
+  public static func parse(_ bytes: Data, file: String) throws -> (tensors: [String: SafetensorsEntry], metadata: [String: String]) {
+    func corrupt(_ r: String) -> CheckpointError { .corrupt(file, reason: r) }
+    guard bytes.count >= 8 else { throw corrupt("file shorter than its 8-byte header length") }
+    let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
+    guard headerLength <= UInt64(bytes.count - 8) else { throw corrupt("header length \(headerLength) exceeds the file size \(bytes.count)") }
+    let headerData = bytes.subdata(in: 8..<(8 + Int(headerLength)))
+    guard let json = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
+      throw corrupt("header is not a JSON object")
+    }
+    let dataStart = 8 + Int(headerLength)
+    let dataSize = bytes.count - dataStart
+    var tensors: [String: SafetensorsEntry] = [:]
+    var metadata: [String: String] = [:]
+    for (name, value) in json {
+      if name == "__metadata__" {
+        guard let m = value as? [String: Any] else { throw corrupt("__metadata__ is not an object") }
+        for (k, v) in m { metadata[k] = v as? String ?? "\(v)" }
+        continue
+      }
+      guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+            let shapeAny = info["shape"] as? [Any], let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2
+      else { throw corrupt("entry '\(name)' lacks dtype, shape or data_offsets") }
+      let shape = try shapeAny.map { v -> Int in
+        guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw corrupt("entry '\(name)' has a bad shape") }
+        return i
+      }
+      guard let begin = (offsetsAny[0] as? NSNumber)?.intValue, let end = (offsetsAny[1] as? NSNumber)?.intValue,
+            begin >= 0, end >= begin, end <= dataSize
+      else { throw corrupt("entry '\(name)' has data offsets outside the file (truncated?)") }
+      guard let size = SafetensorsEntry.elementSizes[dtype] else { throw corrupt("entry '\(name)' has unknown dtype \(dtype)") }
+      guard shape.reduce(1, *) * size == end - begin else {
+        throw corrupt("entry '\(name)': \(end - begin) bytes for shape \(shape) of \(dtype)")
+      }
+      tensors[name] = SafetensorsEntry(dtype: dtype, shape: shape, data: bytes.subdata(in: (dataStart + begin)..<(dataStart + end)))
+    }
+    return (tensors, metadata)
+  }
+
+  /// Serializes tensors (in the given order) with optional string metadata.
+  public static func serialize(_ entries: [(name: String, entry: SafetensorsEntry)], metadata: [String: String] = [:]) -> Data {
+    var header = "{"
+    var parts: [String] = []
+    if !metadata.isEmpty {
+      let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+      parts.append("\"__metadata__\":{\(m)}")
+    }
+    var offset = 0
+    for (name, e) in entries {
+      let shape = e.shape.map(String.init).joined(separator: ",")
+      parts.append("\(jsonString(name)):{\"dtype\":\"\(e.dtype)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
+      offset += e.data.count
+    }
+    header += parts.joined(separator: ",") + "}"
+    // Pad with spaces so the data starts 8-byte aligned, as the reference implementation does.
+    while (header.utf8.count % 8) != 0 { header += " " }
+    var out = Data()
+    var n = UInt64(header.utf8.count).littleEndian
+    withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+    out.append(contentsOf: Array(header.utf8))
+    for (_, e) in entries { out.append(e.data) }
+    return out
+  }
+
+  /// Writes atomically (temporary file, then rename).
+  public static func write(_ entries: [(name: String, entry: SafetensorsEntry)], metadata: [String: String] = [:], to path: String) throws {
+    do {
+      try serialize(entries, metadata: metadata).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw CheckpointError.unreadable(path, reason: "cannot write: \(error.localizedDescription)")
+    }
+  }
+
+  static func jsonString(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+      switch c {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      default:
+        if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
+      }
+    }
+    return out + "\""
+  }
+}
+
+extension SafetensorsEntry {
+  public init<S: TensorScalar>(_ t: Tensor<S>) {
+    dtype = S.safetensorsDType
+    shape = t.shape
+    data = t.withUnsafeBufferPointer { buf in
+      var d = Data(capacity: buf.count * MemoryLayout<S>.size)
+      if S.self == Float.self {
+        for x in buf { var b = Float(x).bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
+      } else {
+        for x in buf { var b = Double(x).bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
+      }
+      return d
+    }
+  }
+
+  public init(integers: [Int], shape: [Int]) {
+    precondition(integers.count == shape.reduce(1, *), "integers do not fill shape \(shape)")
+    dtype = "I64"
+    self.shape = shape
+    var d = Data(capacity: integers.count * 8)
+    for x in integers { var b = Int64(x).littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
+    data = d
+  }
+}
+
+extension Network {
+  /// Saves parameters under their spec names (float32 for `Float`, float64 for `Double`).
+  public func saveCheckpoint<S>(_ parameters: [Tensor<S>], to path: String, metadata: [String: String] = [:]) throws {
+    precondition(parameters.count == parameterSpecs.count, "parameter count mismatch")
+    try Safetensors.write(zip(parameterSpecs, parameters).map { ($0.name, SafetensorsEntry($1)) }, metadata: metadata, to: path)
+  }
+
+  /// Loads parameters by name, checking that every name is known, present, and of the right
+  /// shape.
+  public func loadCheckpoint<S>(from path: String) throws -> [Tensor<S>] {
+    let (tensors, _) = try Safetensors.read(path: path)
+    let names = parameterSpecs.map(\.name)
+    if let unknown = tensors.keys.sorted().first(where: { !names.contains($0) }) {
+      throw CheckpointError.unknownTensor(file: path, name: unknown, expected: names)
+    }
+    return try parameterSpecs.map { spec in
+      guard let e = tensors[spec.name] else { throw CheckpointError.missingTensor(file: path, name: spec.name) }
+      guard e.shape == spec.shape else {
+        throw CheckpointError.shapeMismatch(file: path, name: spec.name, expected: spec.shape, found: e.shape)
+      }
+      return try e.floats(file: path, name: spec.name)
+    }
+  }
+}
