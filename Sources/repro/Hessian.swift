@@ -57,7 +57,7 @@ struct Hessian: ParsableCommand {
   func measure<S: TensorScalar>(_ spec: ModelSpec, _: S.Type) throws {
     let network = spec.network()
     let params: [Tensor<S>] = try network.loadCheckpoint(from: checkpoint)
-    let data = try loadBatch(S.self, features: spec.inputFeatures)
+    let data: Batch<S> = try Batch.load(safetensors: batch, features: spec.inputFeatures, classes: spec.outputClasses)
     let start = Date()
     let op = network.hessianOperator(parameters: params, buffers: network.initialBuffers(), batch: data)
     let result = try lanczos(op, iterations: min(iterations, op.dimension), topK: min(top, op.dimension), seed: seed)
@@ -77,20 +77,6 @@ struct Hessian: ParsableCommand {
     }
   }
 
-  func loadBatch<S: TensorScalar>(_: S.Type, features: Int) throws -> Batch<S> {
-    let (tensors, _) = try Safetensors.read(path: batch)
-    guard let x = tensors["x"] else { throw CheckpointError.missingTensor(file: batch, name: "x") }
-    guard let y = tensors["y"] else { throw CheckpointError.missingTensor(file: batch, name: "y") }
-    guard x.shape.count == 2, x.shape[1] == features else {
-      throw CheckpointError.shapeMismatch(file: batch, name: "x", expected: [x.shape.first ?? 0, features], found: x.shape)
-    }
-    guard y.shape == [x.shape[0]] else {
-      throw CheckpointError.shapeMismatch(file: batch, name: "y", expected: [x.shape[0]], found: y.shape)
-    }
-    let inputs: Tensor<S> = try x.floats(file: batch, name: "x")
-    let labels = try y.integers(file: batch, name: "y")
-    return Batch(inputs: inputs, labels: labels)
-  }
 }
 
 func jsonNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }

@@ -211,3 +211,26 @@ extension Network {
     }
   }
 }
+
+extension Batch {
+  /// Loads a batch from a safetensors file holding `x` (float, [N, features]) and `y`
+  /// (integer labels in 0..<classes, [N]).
+  public static func load(safetensors path: String, features: Int, classes: Int) throws -> Batch {
+    let (tensors, _) = try Safetensors.read(path: path)
+    guard let x = tensors["x"] else { throw CheckpointError.missingTensor(file: path, name: "x") }
+    guard let y = tensors["y"] else { throw CheckpointError.missingTensor(file: path, name: "y") }
+    guard x.shape.count == 2, x.shape[1] == features else {
+      throw CheckpointError.shapeMismatch(file: path, name: "x", expected: [x.shape.first ?? 0, features], found: x.shape)
+    }
+    guard y.shape == [x.shape[0]] else {
+      throw CheckpointError.shapeMismatch(file: path, name: "y", expected: [x.shape[0]], found: y.shape)
+    }
+    let inputs: Tensor<S> = try x.floats(file: path, name: "x")
+    let labels = try y.integers(file: path, name: "y")
+    if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+      throw CheckpointError.corrupt(path, reason: "label \(bad) in y is outside 0..<\(classes)")
+    }
+    guard inputs.isFinite else { throw CheckpointError.corrupt(path, reason: "x holds NaN or infinity") }
+    return Batch(inputs: inputs, labels: labels)
+  }
+}

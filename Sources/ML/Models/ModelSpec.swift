@@ -42,6 +42,13 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// Number of classes (outputs).
+  public var outputClasses: Int {
+    switch family {
+    case .mlp(let widths, _): return widths[widths.count - 1]
+    }
+  }
+
   /// Number of input features the model expects per example.
   public var inputFeatures: Int {
     switch family {
