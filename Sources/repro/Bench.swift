@@ -1,11 +1,55 @@
 import ArgumentParser
+import Experiments
+import Foundation
 import ML
 
+/// `repro bench`: gradient, SGD-momentum step, HVP, HVP/gradient and 20 Lanczos iterations on
+/// the reference workloads, beside the best of JAX and PyTorch on this machine class.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Time gradients, HVPs and Lanczos on the reference workloads (release build).")
+    abstract: "Time gradients, HVPs and Lanczos on the reference workloads (use a release build).")
+
+  @Option(help: "Timed runs per measurement (the median is reported).")
+  var repeats: Int = 20
+
+  @Option(help: "BLAS threads.")
+  var threads: Int = 2
+
+  @Option(help: "Workloads to run (comma-separated ids, e.g. W1,W3).")
+  var only: String?
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  func validate() throws {
+    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+  }
 
   func run() throws {
-    throw ValidationError("not yet")
+    BLASThreads.set(threads)
+    var workloads = Workload.all()
+    if let only {
+      let ids = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
+      let known = Set(workloads.map(\.id))
+      if let bad = ids.subtracting(known).sorted().first {
+        throw ValidationError("unknown workload '\(bad)' (known: \(known.sorted().joined(separator: ", ")))")
+      }
+      workloads = workloads.filter { ids.contains($0.id) }
+    }
+    let peak = Benchmark.sgemmPeak()
+    var rows: [BenchmarkRow] = []
+    for w in workloads {
+      if !json { FileHandle.standardError.write("running \(w.id) …\n".data(using: .utf8)!) }
+      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak))
+    }
+    let report = BenchmarkReport(threads: threads, repeats: repeats, sgemmPeakGFLOPPerSecond: peak, rows: rows)
+    if json {
+      let enc = JSONEncoder()
+      enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try enc.encode(report), as: UTF8.self))
+    } else {
+      print(Benchmark.markdown(report))
+    }
   }
 }

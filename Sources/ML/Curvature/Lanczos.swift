@@ -43,19 +43,33 @@ public func lanczos(
   var rng = SplitMix64(seed: seed)
   var q = (0..<n).map { _ in rng.nextNormal() }
   scale(&q, by: 1 / norm(q))
-  var basis: [[Double]] = [q]
+  // The basis as one contiguous row-major block, so reorthogonalization is two GEMVs.
+  var basis = [Double]()
+  basis.reserveCapacity((steps + 1) * n)
+  basis.append(contentsOf: q)
+  var coefficients = [Double](repeating: 0, count: steps + 1)
   var alpha: [Double] = [], beta: [Double] = []
   var lastBeta = 0.0
   for j in 0..<steps {
-    var w = op(basis[j])
+    var w = op(Array(basis[(j * n)..<((j + 1) * n)]))
     guard w.allSatisfy({ $0.isFinite }) else { throw CurvatureError.nonFinite(iteration: j) }
-    let a = dot(w, basis[j])
+    let a = basis.withUnsafeBufferPointer { b in
+      w.withUnsafeBufferPointer { w in
+        var s = 0.0
+        for i in 0..<n { s += w[i] * b[j * n + i] }
+        return s
+      }
+    }
     alpha.append(a)
-    // Full reorthogonalization, twice ("twice is enough", Parlett).
+    // Full reorthogonalization against every basis vector, twice ("twice is enough", Parlett).
     for _ in 0..<2 {
-      for b in basis {
-        let c = dot(w, b)
-        axpy(-c, b, &w)
+      basis.withUnsafeBufferPointer { b in
+        w.withUnsafeMutableBufferPointer { w in
+          coefficients.withUnsafeMutableBufferPointer { c in
+            DoubleBLAS.project(b.baseAddress!, rows: j + 1, n: n, w.baseAddress!, into: c.baseAddress!)
+            DoubleBLAS.subtractCombination(b.baseAddress!, rows: j + 1, n: n, c.baseAddress!, from: w.baseAddress!)
+          }
+        }
       }
     }
     let bnorm = norm(w)
@@ -65,7 +79,7 @@ public func lanczos(
     if bnorm <= 1e-10 * max(abs(a), 1) { lastBeta = 0; break }
     beta.append(bnorm)
     scale(&w, by: 1 / bnorm)
-    basis.append(w)
+    basis.append(contentsOf: w)
   }
   let taken = alpha.count
   if taken < k { throw CurvatureError.breakdown(iteration: taken, requested: k) }

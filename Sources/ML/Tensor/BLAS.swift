@@ -98,3 +98,27 @@ public enum LAPACK {
     return w
   }
 }
+
+import Synchronization
+
+/// Counts the floating-point operations (2·m·n·k per GEMM) issued through `Tensor.matmul`, so
+/// the benchmark can report achieved GFLOP/s. One relaxed atomic add per GEMM.
+public enum GEMMCounter {
+  static let flops = Atomic<Int>(0)
+  public static var total: Int { flops.load(ordering: .relaxed) }
+  public static func reset() { flops.store(0, ordering: .relaxed) }
+  @usableFromInline static func add(_ n: Int) { flops.add(n, ordering: .relaxed) }
+}
+
+/// Float64 vector kernels for the Lanczos basis (row-major, rows = basis vectors).
+public enum DoubleBLAS {
+  /// c = Q·w for the first `rows` rows of Q (each of length n).
+  public static func project(_ q: UnsafePointer<Double>, rows: Int, n: Int, _ w: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>) {
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(n), 1, q, blasint(n), w, 1, 0, c, 1)
+  }
+
+  /// w ← w − Qᵀ·c.
+  public static func subtractCombination(_ q: UnsafePointer<Double>, rows: Int, n: Int, _ c: UnsafePointer<Double>, from w: UnsafeMutablePointer<Double>) {
+    cblas_dgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(n), -1, q, blasint(n), c, 1, 1, w, 1)
+  }
+}

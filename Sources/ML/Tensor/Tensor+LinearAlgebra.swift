@@ -40,6 +40,7 @@ extension Tensor {
         let (count, sa, sb, sc) = batchOffsets ?? (1, 0, 0, 0)
         if m == 0 || n == 0 { return }
         if k == 0 { out.initialize(repeating: 0, count: count * m * n); return }
+        GEMMCounter.add(2 * m * n * k * count)
         for i in 0..<count {
           Scalar.gemm(
             transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,

@@ -1,0 +1,105 @@
+import Foundation
+import ML
+
+/// One row of `repro bench`: medians in milliseconds.
+public struct BenchmarkRow: Sendable, Codable {
+  public var workload: String
+  public var summary: String
+  public var parameters: Int
+  public var gradientMs: Double
+  public var sgdMomentumStepMs: Double
+  public var hvpMs: Double
+  public var hvpOverGradient: Double
+  public var lanczos20Ms: Double
+  /// GEMM FLOPs of one gradient and the rate achieved, against the sgemm peak of the same run.
+  public var gradientGFLOP: Double
+  public var gradientGFLOPPerSecond: Double
+  public var fractionOfPeak: Double
+  public var referenceGradientMs: Double
+  public var referenceHvpMs: Double
+  public var referenceLanczos20Ms: Double
+}
+
+public struct BenchmarkReport: Sendable, Codable {
+  public var threads: Int
+  public var repeats: Int
+  public var sgemmPeakGFLOPPerSecond: Double
+  public var rows: [BenchmarkRow]
+
+  public init(threads: Int, repeats: Int, sgemmPeakGFLOPPerSecond: Double, rows: [BenchmarkRow]) {
+    self.threads = threads
+    self.repeats = repeats
+    self.sgemmPeakGFLOPPerSecond = sgemmPeakGFLOPPerSecond
+    self.rows = rows
+  }
+}
+
+public enum Benchmark {
+  /// Median wall time of `body` in milliseconds over `repeats` runs after `warmup` runs.
+  public static func medianMs(repeats: Int, warmup: Int = 2, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmup { try body() }
+    var times: [Double] = []
+    for _ in 0..<max(repeats, 1) {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      try body()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+    }
+    times.sort()
+    return times[times.count / 2]
+  }
+
+  /// sgemm GFLOP/s at n = 2048 (the peak the workloads are compared with).
+  public static func sgemmPeak(n: Int = 2048, repeats: Int = 5) -> Double {
+    var rng = SplitMix64(seed: 9)
+    let a = Tensor<Float>(shape: [n, n], scalars: (0..<(n * n)).map { _ in Float(rng.nextUniform()) })
+    let ms = medianMs(repeats: repeats, warmup: 1) { _ = Tensor.matmul(a, a) }
+    return 2 * Double(n) * Double(n) * Double(n) / (ms / 1e3) / 1e9
+  }
+
+  public static func run(_ w: Workload, repeats: Int, peak: Double, lanczosRepeats: Int = 3) throws -> BenchmarkRow {
+    let net = w.network
+    let params: [Tensor<Float>] = net.initialParameters(seed: 0)
+    var buffers: [Tensor<Float>] = net.initialBuffers()
+    let grad = medianMs(repeats: repeats) { _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch) }
+    GEMMCounter.reset()
+    _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch)
+    let flops = Double(GEMMCounter.total)
+    var p = params
+    var opt = SGD<Float>(momentum: 0.9)
+    let step = medianMs(repeats: repeats) {
+      let (_, g, _) = net.lossAndGradient(parameters: p, buffers: &buffers, batch: w.batch)
+      opt.step(parameters: &p, gradients: g, learningRate: 1e-4)
+    }
+    var rng = SplitMix64(seed: 4)
+    let v = params.map { t in Tensor<Float>(shape: t.shape, scalars: (0..<t.count).map { _ in Float(rng.nextNormal()) }) }
+    let hvp = medianMs(repeats: repeats) {
+      _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v)
+    }
+    let op = net.hessianOperator(parameters: params, buffers: buffers, batch: w.batch)
+    let lanczosMs = try medianMs(repeats: lanczosRepeats, warmup: 1) { _ = try lanczos(op, iterations: 20, seed: 1) }
+    let rate = flops / (grad / 1e3) / 1e9
+    return BenchmarkRow(
+      workload: w.id, summary: w.summary, parameters: net.parameterCount, gradientMs: grad, sgdMomentumStepMs: step,
+      hvpMs: hvp, hvpOverGradient: hvp / grad, lanczos20Ms: lanczosMs, gradientGFLOP: flops / 1e9,
+      gradientGFLOPPerSecond: rate, fractionOfPeak: rate / peak, referenceGradientMs: w.reference.gradient,
+      referenceHvpMs: w.reference.hvp, referenceLanczos20Ms: w.reference.lanczos20)
+  }
+
+  /// The report as a Markdown table.
+  public static func markdown(_ r: BenchmarkReport) -> String {
+    var lines = [
+      "sgemm peak (n = 2048, \(r.threads) threads): \(String(format: "%.1f", r.sgemmPeakGFLOPPerSecond)) GFLOP/s; medians of \(r.repeats) runs after warm-up",
+      "",
+      "| workload | params | gradient ms (ref) | SGD-momentum step ms | HVP ms (ref) | HVP/grad | 20 Lanczos ms (ref) | gradient GFLOP/s (% peak) |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in r.rows {
+      lines.append(String(
+        format: "| %@ %@ | %d | %.2f (%.1f) | %.2f | %.2f (%.1f) | %.2f | %.0f (%.0f) | %.1f (%.0f%%) |",
+        row.workload, row.summary, row.parameters, row.gradientMs, row.referenceGradientMs, row.sgdMomentumStepMs,
+        row.hvpMs, row.referenceHvpMs, row.hvpOverGradient, row.lanczos20Ms, row.referenceLanczos20Ms,
+        row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
