@@ -110,9 +110,15 @@ extension Dual {
     -> Dual
   {
     let p = Tensor.matmul(a.primal, transposeA: transposeA, b.primal, transposeB: transposeB)
-    let ta = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
-    let tb = b.tangent.map { Tensor.matmul(a.primal, transposeA: transposeA, $0, transposeB: transposeB) }
-    return Dual(p, tangent: addTangents(ta, tb))
+    var t: Tensor<S>? = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
+    if let bt = b.tangent {
+      if t == nil {
+        t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
+      } else {
+        t!.addMatmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
+      }
+    }
+    return Dual(p, tangent: t)
   }
 }
 

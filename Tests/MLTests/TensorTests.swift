@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import ML
+
+@Suite("Tensor kernels")
+struct TensorTests {
+  @Test func tanhAccuracy() {
+    // Both precisions against libm's tanh in Double, across the whole range.
+    let xs = stride(from: -12.0, through: 12.0, by: 0.0037).map { $0 } + [0, 1e-8, -1e-6, 0.05, 0.07, 20, -30]
+    let f = Tensor<Float>(shape: [xs.count], scalars: xs.map(Float.init)).applying(.tanh).scalars
+    let d = Tensor<Double>(shape: [xs.count], scalars: xs).applying(.tanh).scalars
+    for (i, x) in xs.enumerated() {
+      let exact = Foundation.tanh(Double(Float(x)))
+      #expect(abs(Double(f[i]) - exact) <= 3e-7 * max(abs(exact), 1e-3), "Float tanh(\(x)) = \(f[i]), exact \(exact)")
+      #expect(abs(d[i] - Foundation.tanh(x)) <= 4e-16 * max(abs(Foundation.tanh(x)), 1e-300), "Double tanh(\(x))")
+    }
+  }
+
+  @Test func broadcastingShapes() {
+    let a = Tensor<Double>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+    #expect((a + Tensor(shape: [3], scalars: [10, 20, 30])).scalars == [11, 22, 33, 14, 25, 36])
+    #expect((a * Tensor(shape: [2, 1], scalars: [2, 3])).scalars == [2, 4, 6, 12, 15, 18])
+    #expect((Tensor(shape: [2, 1], scalars: [1, 2]) + Tensor<Double>(shape: [1, 3], scalars: [10, 20, 30])).scalars == [11, 21, 31, 12, 22, 32])
+    #expect(a.sum(toShape: [3]).scalars == [5, 7, 9])
+    #expect(a.sum(toShape: [2, 1]).scalars == [6, 15])
+    #expect(a.sum().scalars == [21])
+    #expect(a.transposed([1, 0]).scalars == [1, 4, 2, 5, 3, 6])
+  }
+
+  @Test func matmulAgainstNaiveProduct() {
+    let a: Tensor<Double> = randomTensor([2, 3, 4], seed: 1)
+    let b: Tensor<Double> = randomTensor([4, 5], seed: 2)
+    let c = Tensor.matmul(a, b)
+    #expect(c.shape == [2, 3, 5])
+    for i in 0..<2 { for r in 0..<3 { for col in 0..<5 {
+      var s = 0.0
+      for k in 0..<4 { s += a[i, r, k] * b[k, col] }
+      expectClose(c[i, r, col], s, rtol: 1e-12)
+    } } }
+    var acc = c
+    acc.addMatmul(a, b)
+    expectClose(acc, c * 2, rtol: 1e-12, "addMatmul")
+  }
+
+  @Test func copyOnWrite() {
+    let a = Tensor<Float>(shape: [2], scalars: [1, 2])
+    var b = a
+    b[0] = 5
+    #expect(a.scalars == [1, 2] && b.scalars == [5, 2])
+  }
+}
