@@ -32,10 +32,12 @@ public enum CurvatureError: Error, CustomStringConvertible, Equatable {
 /// reorthogonalization (two passes of classical Gram–Schmidt against every previous vector,
 /// which keeps the basis orthogonal to machine precision). Vectors are Float64; the
 /// tridiagonal eigenproblem is solved by LAPACK's dsteqr. The start vector is Gaussian, fixed
-/// by `seed`. The residual of Ritz pair j is |β_m·s_{m,j}| (s_j the eigenvector of T_m), exact
-/// in exact arithmetic when the basis is orthogonal.
+/// by `seed`. The residual of Ritz pair j is ‖A·x_j − θ_j·x_j‖ computed explicitly with one more
+/// operator application per pair (`explicitResiduals`), or else the Lanczos estimate
+/// |β_m·s_{m,j}| (s_j the eigenvector of T_m), which assumes exact arithmetic.
 public func lanczos(
-  _ op: SymmetricOperator, iterations m: Int, topK k: Int = 1, seed: UInt64 = 0
+  _ op: SymmetricOperator, iterations m: Int, topK k: Int = 1, seed: UInt64 = 0,
+  explicitResiduals: Bool = true
 ) throws -> LanczosResult {
   let n = op.dimension
   precondition(k >= 1 && m >= k, "Lanczos needs iterations ≥ k ≥ 1")
@@ -87,8 +89,26 @@ public func lanczos(
   var pairs: [RitzPair] = []
   for r in 0..<k {
     let j = taken - 1 - r  // ascending order from LAPACK
-    let lastComponent = vectors[j * taken + taken - 1]
-    pairs.append(RitzPair(value: values[j], residual: abs(lastBeta * lastComponent)))
+    let s = Array(vectors[(j * taken)..<((j + 1) * taken)])
+    var residual = abs(lastBeta * s[taken - 1])
+    if explicitResiduals {
+      // x = Qᵀs, then ‖A·x − θ·x‖ with one more operator application: honest even when the
+      // operator is only approximately linear and symmetric (a Float32 HVP).
+      var x = [Double](repeating: 0, count: n)
+      basis.withUnsafeBufferPointer { b in
+        s.withUnsafeBufferPointer { s in
+          x.withUnsafeMutableBufferPointer { x in
+            DoubleBLAS.subtractCombination(b.baseAddress!, rows: taken, n: n, s.baseAddress!, from: x.baseAddress!)
+          }
+        }
+      }
+      scale(&x, by: -1 / norm(x))
+      var ax = op(x)
+      guard ax.allSatisfy({ $0.isFinite }) else { throw CurvatureError.nonFinite(iteration: taken) }
+      axpy(-values[j], x, &ax)
+      residual = norm(ax)
+    }
+    pairs.append(RitzPair(value: values[j], residual: residual))
   }
   return LanczosResult(eigenpairs: pairs, iterations: taken)
 }
