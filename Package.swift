@@ -30,13 +30,16 @@ let package = Package(
       name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
+      name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
       name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
       providers: [.apt(["libcairo2-dev"])]),
 
     // MARK: - Libraries
     .target(
       name: "ML",
-      dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")],
+      dependencies: ["COpenBLAS", "CZlib", .product(name: "Numerics", package: "swift-numerics")],
       swiftSettings: numericSettings),
     .target(name: "Plotting", dependencies: ["CCairo"]),
     .target(name: "Experiments", dependencies: ["ML", "Plotting"], swiftSettings: numericSettings),
