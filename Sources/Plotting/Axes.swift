@@ -18,6 +18,8 @@ public enum LegendPlacement: Sendable, Hashable {
   /// The inside corner or edge that covers the fewest drawn points (matplotlib's "best").
   case best
   case upperRight, upperLeft, lowerLeft, lowerRight
+  /// Outside the plot area, to the right (the layout reserves the room).
+  case outside
   /// No legend.
   case none
 }

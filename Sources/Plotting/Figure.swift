@@ -47,6 +47,9 @@ public struct Figure: Sendable, Hashable {
     return row * cols + col
   }
 
+  /// The plot area of every subplot in points (row-major, origin top left), as the layout places them.
+  public func plotAreas() -> [Rect] { Layout(figure: self).plotRects() }
+
   /// The drawing commands for this figure (pure: no Cairo involved).
   public func scene() -> Scene { Layout(figure: self).scene() }
 

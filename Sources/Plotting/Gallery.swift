@@ -63,6 +63,7 @@ enum GalleryPages {
       markers.scatter(x: xs, y: xs.map { 0.5 * $0 + Double(i) * 1.5 + rng.uniform(-0.3, 0.3) },
                       color: Palette.color(i), marker: m, label: "\(m)")
     }
+    markers.y.limits = -0.5...13
     fig[0, 0] = markers
 
     var lines = Axes(title: "Line styles", x: Axis(label: "step"), y: Axis(label: "loss"))
@@ -82,8 +83,9 @@ enum GalleryPages {
     refs.reference(.horizontal(1), color: .gray, style: .solid, width: 0.8)
     refs.reference(.vertical(0.01), color: .gray, style: .solid, width: 0.8)
     refs.scatter(x: [1e-4, 1e-3, 1e-2], y: [1e4, 1e3, 1e2], color: .black, size: 4)
-    refs.annotate("λ₁ = 1", at: .data(x: 2e-4, y: 1, side: .left), dx: 0, dy: 2, size: 7, color: .darkGray)
-    refs.annotate("η = 0.01", at: .data(x: 0.01, y: 0.2, side: .left), dx: 3, size: 7, color: .darkGray)
+    refs.annotate("λ₁ = 1", at: .data(x: 0.9, y: 1, side: .left), dx: 0, dy: 2, size: 7, color: .darkGray, hAlign: .right)
+    refs.annotate("η = 0.01", at: .data(x: 0.01, y: 0.15, side: .left), dx: 3, size: 7, color: .darkGray)
+    refs.legend = .lowerLeft
     refs.x.limits = 1e-4...1
     fig[0, 2] = refs
 
@@ -122,7 +124,7 @@ enum GalleryPages {
   // MARK: Figures 2 and 3 (top): λ₁ against η
 
   static func stability(_ caption: String) -> Figure {
-    var fig = Figure(rows: 1, cols: 2, width: 560, height: 270,
+    var fig = Figure(rows: 1, cols: 2, width: 680, height: 280,
                      title: "Curvature and learning rate (cf. Gilmer et al. Fig. 2, 3)", caption: caption)
     var rng = GalleryRNG(state: 2)
     let models: [(String, Double)] = [("WRN w/ BN", 4), ("WRN no BN", 60), ("WRN no BN, 1.5× init", 700)]
@@ -149,18 +151,19 @@ enum GalleryPages {
         let l1 = diverged ? (2 / eta) * rng.uniform(1.6, 3) : min(l0, (2 / eta) * rng.uniform(0.45, 1.05))
         x1.append(eta * shift); y1.append(l1); m1.append(diverged ? .cross : .circle)
         if i == 1 && eta > 0.09 && eta < 0.11 { letterPoints.append((eta * shift, l0)) }
+        if i == 0 && eta > 0.09 && eta < 0.11 { letterPoints.append((eta * shift, l0)) }
       }
       initial.scatter(x: x0, y: y0, color: Palette.color(i), markers: m0, label: name)
       mid.scatter(x: x1, y: y1, color: Palette.color(i), markers: m1, label: name)
     }
-    let divergedEntry = LegendEntry(label: "diverged", color: .black, marker: .cross)
-    initial.legendEntries = [divergedEntry]
-    mid.legendEntries = [divergedEntry]
+    // One legend for both panels, outside the right one: the scatter fills every corner.
+    initial.legend = .none
+    mid.legend = .outside
+    mid.legendEntries = [LegendEntry(label: "diverged", color: .black, marker: .cross),
+                         LegendEntry(label: "unstable: λ₁ > 2/η", color: Palette.unstableFill, patch: true)]
     for (k, (x, y)) in letterPoints.enumerated() {
-      initial.annotate(["A", "B", "C"][k % 3], at: .data(x: x, y: y, side: .left), dx: 5, dy: 3, size: 9, bold: true)
+      initial.annotate(["B", "A", "C"][k % 3], at: .data(x: x, y: y, side: .left), dx: 5, dy: 3, size: 9, bold: true)
     }
-    mid.annotate("unstable: λ₁ > 2/η", at: .axes(x: 0.97, y: 0.97), dx: 0, dy: 0, size: 7.5, color: Palette.vermillion,
-                 hAlign: .right, vAlign: .top)
     fig[0, 0] = initial
     fig[0, 1] = mid
     return fig
@@ -200,11 +203,11 @@ enum GalleryPages {
       ax.plot(x: steps, y: eta, color: Palette.orange, width: 1.2, style: .dotted, label: "η (right)", side: .right)
       if let d = run.diverge, let l = lam.last {
         ax.scatter(x: [Double(d)], y: [l], color: Palette.vermillion, marker: .cross, size: 8)
-        ax.annotate("diverged", at: .data(x: Double(d), y: l, side: .left), dx: -6, dy: -3, size: 7,
-                    color: Palette.vermillion, hAlign: .right, vAlign: .top)
+        ax.annotate("diverged", at: .data(x: Double(d), y: l, side: .left), dx: -6, dy: 6, size: 7,
+                    color: Palette.vermillion, hAlign: .right, vAlign: .bottom)
       }
       ax.panelLetter(run.letter)
-      ax.x.limits = 0...Double(max(last, 50))
+      ax.x.limits = 0...(Double(max(last, 50)) * 1.04)
       ax.y.limits = 0.5...2000
       ax.y2?.limits = 1e-4...2
       fig.axes[k] = ax
@@ -267,8 +270,8 @@ enum GalleryPages {
     fig[0, 1] = lr
     let shown = [16.0, 64, 256, 1024, 4096]
     let colors = Colormap.viridis.colors(shown.count)
-    let etas = logspace(-3, 0, 10)
-    for (panel, (title, limit)) in [("BN model: steps vs η", 10.0), ("high-curvature model: steps vs η", 0.004)].enumerated() {
+    let etas = logspace(-4, 0, 13)
+    for (panel, (title, limit)) in [("BN model: steps vs η", 10.0), ("high-curvature model: steps vs η", 0.005)].enumerated() {
       var ax = Axes(title: title, x: Axis(scale: .log, label: "learning rate η"), y: Axis(scale: .log, label: "steps to 85 %"))
       for (b, c) in zip(shown, colors) {
         var xs: [Double] = [], ys: [Double] = [], ms: [Marker] = []

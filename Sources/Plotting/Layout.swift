@@ -17,6 +17,7 @@ struct Layout {
   static let tickGap = 2.5
   static let columnGap = 14.0
   static let rowGap = 6.0
+  static let noteColor = Color(hex: 0x8B0000)
 
   /// Limits, ticks and notes of one subplot.
   struct Resolved {
@@ -34,27 +35,12 @@ struct Layout {
     var prims: [Primitive] = [.path(rectPath(Rect(x: 0, y: 0, width: figure.width, height: figure.height)),
                                     fill: .white, stroke: nil)]
     let resolved = resolveAll()
+    let rects = plotRects(resolved)
     let pad = Layout.outerPad
-    let titleH = figure.title.isEmpty ? 0.0 : TextMetrics.lineHeight(size: Layout.figureTitleFont) + 6
-    let captionH = figure.caption.isEmpty ? 0.0 : TextMetrics.lineHeight(size: Layout.captionFont) + 4
-    let grid = Rect(x: pad, y: pad + titleH, width: figure.width - 2 * pad,
-                    height: figure.height - 2 * pad - titleH - captionH)
-
-    // Uniform margins so that neighbouring panels align.
-    var left = 0.0, right = 0.0, top = 0.0, bottom = 0.0
-    for (ax, r) in zip(figure.axes, resolved) {
-      let m = margins(ax, r)
-      left = max(left, m.left); right = max(right, m.right); top = max(top, m.top); bottom = max(bottom, m.bottom)
-    }
-    let cellW = (grid.width - Double(figure.cols - 1) * Layout.columnGap) / Double(figure.cols)
-    let cellH = (grid.height - Double(figure.rows - 1) * Layout.rowGap) / Double(figure.rows)
     for row in 0..<figure.rows {
       for col in 0..<figure.cols {
         let i = row * figure.cols + col
-        let cx = grid.minX + Double(col) * (cellW + Layout.columnGap)
-        let cy = grid.minY + Double(row) * (cellH + Layout.rowGap)
-        let rect = Rect(x: cx + left, y: cy + top, width: max(10, cellW - left - right),
-                        height: max(10, cellH - top - bottom))
+        let rect = rects[i]
         let showX = !figure.sharedX || row == figure.rows - 1
         let showY = !figure.sharedY || col == 0
         let showY2 = !figure.sharedY || col == figure.cols - 1
@@ -72,6 +58,38 @@ struct Layout {
                                   color: .darkGray, hAlign: .left, vAlign: .bottom)))
     }
     return Scene(width: figure.width, height: figure.height, primitives: prims)
+  }
+
+  /// The plot area of each subplot (row-major), in points.
+  func plotRects() -> [Rect] { plotRects(resolveAll()) }
+
+  func plotRects(_ resolved: [Resolved]) -> [Rect] {
+    let pad = Layout.outerPad
+    let titleH = figure.title.isEmpty ? 0.0 : TextMetrics.lineHeight(size: Layout.figureTitleFont) + 6
+    let captionH = figure.caption.isEmpty ? 0.0 : TextMetrics.lineHeight(size: Layout.captionFont) + 4
+    let grid = Rect(x: pad, y: pad + titleH, width: figure.width - 2 * pad,
+                    height: figure.height - 2 * pad - titleH - captionH)
+
+    // Margins shared along each column (left, right) and each row (top, bottom), so panels align.
+    var left = Array(repeating: 0.0, count: figure.cols), right = left
+    var top = Array(repeating: 0.0, count: figure.rows), bottom = top
+    for (i, (ax, r)) in zip(figure.axes, resolved).enumerated() {
+      let m = margins(ax, r), row = i / figure.cols, col = i % figure.cols
+      left[col] = max(left[col], m.left); right[col] = max(right[col], m.right)
+      top[row] = max(top[row], m.top); bottom[row] = max(bottom[row], m.bottom)
+    }
+    let cellW = (grid.width - Double(figure.cols - 1) * Layout.columnGap) / Double(figure.cols)
+    let cellH = (grid.height - Double(figure.rows - 1) * Layout.rowGap) / Double(figure.rows)
+    var rects: [Rect] = []
+    for row in 0..<figure.rows {
+      for col in 0..<figure.cols {
+        let cx = grid.minX + Double(col) * (cellW + Layout.columnGap)
+        let cy = grid.minY + Double(row) * (cellH + Layout.rowGap)
+        rects.append(Rect(x: cx + left[col], y: cy + top[row], width: max(10, cellW - left[col] - right[col]),
+                          height: max(10, cellH - top[row] - bottom[row])))
+      }
+    }
+    return rects
   }
 
   // MARK: - Limits
@@ -182,7 +200,9 @@ struct Layout {
       right = max(6, TextMetrics.width(last.label, size: Layout.tickFont) / 2 + 2)
     }
     let top = ax.title.isEmpty ? 8.0 : TextMetrics.lineHeight(size: Layout.titleFont) + 6
-    let bottom = Layout.majorTick + Layout.tickGap + tickLabelH + (ax.x.label.isEmpty ? 0 : labelH + 3) + 2
+    let notesH = Double(r.notes.count) * TextMetrics.lineHeight(size: Layout.noteFont)
+    let bottom = Layout.majorTick + Layout.tickGap + tickLabelH + (ax.x.label.isEmpty ? 0 : labelH + 3) + 2 + notesH
+    if ax.legend == .outside { right += PanelLayout.legendSize(ax).width + 8 }
     return (left, right, top, bottom)
   }
 }

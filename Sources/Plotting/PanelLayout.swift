@@ -58,15 +58,16 @@ struct PanelLayout {
       out.append(.text(TextItem("no data", at: Point(rect.minX + rect.width / 2, rect.minY + rect.height / 2),
                                 size: Layout.labelFont, color: .gray, hAlign: .center, vAlign: .center)))
     }
-    if let (prims, box) = notes() { out += prims; obstacles.append(box) }
+    out += notes()
     out += legend(avoiding: obstacles)
     return out
   }
 
   // MARK: - Artists
 
-  func draw(_ l: Line) -> [Primitive] {
+  mutating func draw(_ l: Line) -> [Primitive] {
     let pts = zip(l.x, l.y).map { point($0, $1, l.side) }
+    occupy(pts)
     var out: [Primitive] = []
     let path = polylinePath(pts, clippedTo: cutRect)
     if !path.isEmpty {
@@ -92,6 +93,17 @@ struct PanelLayout {
     return out
   }
 
+  /// Records points every few points along a polyline, so the legend avoids lines as well as markers.
+  mutating func occupy(_ pts: [Point?]) {
+    for i in pts.indices {
+      guard let b = pts[i] else { continue }
+      if rect.contains(b) { occupied.append(b) }
+      guard i > 0, let a = pts[i - 1], let (c, d) = clip(a, b, to: rect) else { continue }
+      let n = min(200, Int((abs(d.x - c.x) + abs(d.y - c.y)) / 4))
+      if n > 0 { for k in 0..<n { let t = Double(k) / Double(n); occupied.append(Point(c.x + t * (d.x - c.x), c.y + t * (d.y - c.y))) } }
+    }
+  }
+
   /// Points along the x range, spaced evenly in the axis' own (possibly logarithmic) space.
   func samples(_ n: Int = 96) -> [Double] { (0...n).map { xMap.value(atFraction: Double($0) / Double(n)) } }
 
@@ -108,7 +120,7 @@ struct PanelLayout {
     case .inverse(let c):
       pts = samples().map { x in x == 0 ? nil : point(x, c / x, r.side) }
     }
-    for case let p? in pts where rect.contains(p) { occupied.append(p) }
+    occupy(pts)
     let path = polylinePath(pts, clippedTo: cutRect)
     guard !path.isEmpty else { return [] }
     return [.path(path, fill: nil, stroke: Stroke(color: r.color, width: r.width, dash: r.style.dashes(width: r.width)))]
@@ -279,26 +291,25 @@ struct PanelLayout {
     return out
   }
 
-  /// Notes about skipped data, bottom left inside the axes on a light box.
-  func notes() -> ([Primitive], Rect)? {
-    guard !resolved.notes.isEmpty else { return nil }
+  /// Notes about skipped data, in dark red under the x-axis label (the layout reserves the room), so
+  /// they never cover data.
+  func notes() -> [Primitive] {
     let f = Layout.noteFont, lh = TextMetrics.lineHeight(size: f)
-    let w = resolved.notes.map { TextMetrics.width($0, size: f) }.max() ?? 0
-    let box = Rect(x: rect.minX + 3, y: rect.maxY - 3 - Double(resolved.notes.count) * lh - 4, width: w + 6,
-                   height: Double(resolved.notes.count) * lh + 4)
-    var out: [Primitive] = [.path(rectPath(box), fill: Color(hex: 0xFFFFFF, alpha: 0.85), stroke: nil)]
-    for (i, n) in resolved.notes.enumerated() {
-      out.append(.text(TextItem(n, at: Point(box.minX + 3, box.minY + 2 + Double(i) * lh), size: f,
-                                color: Color(hex: 0x8B0000), hAlign: .left, vAlign: .top)))
+    var y = rect.maxY + Layout.majorTick + Layout.tickGap + TextMetrics.lineHeight(size: Layout.tickFont)
+      + (axes.x.label.isEmpty || !showXLabels ? 0 : TextMetrics.lineHeight(size: Layout.labelFont) + 3) + 2
+    var out: [Primitive] = []
+    for n in resolved.notes {
+      out.append(.text(TextItem("⚠ " + n, at: Point(rect.minX, y), size: f, color: Layout.noteColor, hAlign: .left, vAlign: .top)))
+      y += lh
     }
-    return (out, box)
+    return out
   }
 
   // MARK: - Legend
 
   struct Entry { var label: String; var color: Color; var marker: Marker?; var line: LineStyle?; var width: Double; var patch: Bool }
 
-  func legendEntries() -> [Entry] {
+  static func legendEntries(_ axes: Axes) -> [Entry] {
     var out: [Entry] = []
     for a in axes.artists {
       switch a {
@@ -316,12 +327,23 @@ struct PanelLayout {
     return out
   }
 
+  static let legendRow = TextMetrics.lineHeight(size: Layout.legendFont) + 2
+  static let legendPad = 4.0
+  static let legendSwatch = 18.0
+
+  /// The legend box size for `axes` (zero when it has no legend).
+  static func legendSize(_ axes: Axes) -> (width: Double, height: Double) {
+    let entries = legendEntries(axes)
+    guard axes.legend != .none, !entries.isEmpty else { return (0, 0) }
+    let textW = entries.map { TextMetrics.width($0.label, size: Layout.legendFont) }.max() ?? 0
+    return (legendPad + legendSwatch + 4 + textW + legendPad, Double(entries.count) * legendRow + legendPad)
+  }
+
   func legend(avoiding obstacles: [Rect]) -> [Primitive] {
-    let entries = legendEntries()
+    let entries = PanelLayout.legendEntries(axes)
     guard axes.legend != .none, !entries.isEmpty else { return [] }
-    let f = Layout.legendFont, rowH = TextMetrics.lineHeight(size: f) + 2, pad = 4.0, swatch = 18.0
-    let textW = entries.map { TextMetrics.width($0.label, size: f) }.max() ?? 0
-    let w = pad + swatch + 4 + textW + pad, h = Double(entries.count) * rowH + pad
+    let f = Layout.legendFont, rowH = PanelLayout.legendRow, pad = PanelLayout.legendPad, swatch = PanelLayout.legendSwatch
+    let (w, h) = PanelLayout.legendSize(axes)
     let inset = 4.0
     func box(_ p: LegendPlacement) -> Rect {
       let l = rect.minX + inset, r = rect.maxX - inset - w, t = rect.minY + inset, b = rect.maxY - inset - h
@@ -331,6 +353,14 @@ struct PanelLayout {
       case .upperLeft: return Rect(x: l, y: t, width: w, height: h)
       case .lowerLeft: return Rect(x: l, y: b, width: w, height: h)
       case .lowerRight: return Rect(x: r, y: b, width: w, height: h)
+      case .outside:
+        var rightOfTicks = rect.maxX + 6
+        if let t2 = resolved.y2Ticks {
+          rightOfTicks = rect.maxX + Layout.majorTick + Layout.tickGap + 4
+            + (t2.major.map { TextMetrics.width($0.label, size: Layout.tickFont) }.max() ?? 0)
+            + ((axes.y2?.label.isEmpty ?? true) ? 0 : TextMetrics.lineHeight(size: Layout.labelFont) + 4)
+        }
+        return Rect(x: rightOfTicks + 2, y: t - inset, width: w, height: h)
       case .best, .none:
         _ = (cx, cy)
         return Rect(x: r, y: t, width: w, height: h)

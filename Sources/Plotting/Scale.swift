@@ -47,7 +47,9 @@ public enum Scale: Sendable, Hashable {
       }
     }
     let pad = (hi - lo) * padding
-    return inverse(lo - pad)...inverse(hi + pad)
+    // Keep padded limits representable (10^±308 is the edge of Double).
+    let bound = self == .log ? 307.0 : Double.greatestFiniteMagnitude
+    return inverse(Swift.max(-bound, lo - pad))...inverse(Swift.min(bound, hi + pad))
   }
 
   /// Limits to use when an axis has no data at all.
