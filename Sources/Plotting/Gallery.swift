@@ -83,9 +83,8 @@ enum GalleryPages {
     refs.reference(.horizontal(1), color: .gray, style: .solid, width: 0.8)
     refs.reference(.vertical(0.01), color: .gray, style: .solid, width: 0.8)
     refs.scatter(x: [1e-4, 1e-3, 1e-2], y: [1e4, 1e3, 1e2], color: .black, size: 4)
-    refs.annotate("λ₁ = 1", at: .data(x: 0.9, y: 1, side: .left), dx: 0, dy: 2, size: 7, color: .darkGray, hAlign: .right)
+    refs.annotate("λ₁ = 1", at: .data(x: 0.5, y: 1, side: .left), dx: 0, dy: 2, size: 7, color: .darkGray, hAlign: .right)
     refs.annotate("η = 0.01", at: .data(x: 0.01, y: 0.15, side: .left), dx: 3, size: 7, color: .darkGray)
-    refs.legend = .lowerLeft
     refs.x.limits = 1e-4...1
     fig[0, 2] = refs
 
@@ -218,14 +217,15 @@ enum GalleryPages {
   // MARK: Figure 4: warmup pushes λ₁ down
 
   static func warmup(_ caption: String) -> Figure {
-    var fig = Figure(rows: 1, cols: 2, width: 560, height: 260,
+    var fig = Figure(rows: 1, cols: 2, width: 660, height: 260,
                      title: "Warmup “pushes” λ₁ below 2/η (cf. Fig. 4)", caption: caption)
     let warmups = [250, 500, 1000, 2000, 4000]
     let colors = Colormap.viridis.colors(warmups.count)
     for (panel, peak) in [0.5, 0.1].enumerated() {
       var rng = GalleryRNG(state: UInt64(40 + panel))
       var ax = Axes(title: panel == 0 ? "Transformer, η = 0.5" : "ResNet-50, η = 0.1",
-                    x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁  (solid),  2/η  (dashed)"))
+                    x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁  (solid),  2/η  (dashed)"),
+                    legend: panel == 1 ? .outside : .none)   // curves fill every corner: one legend, outside
       let steps = stride(from: 0.0, through: 6000, by: 40).map { $0 }
       for (w, c) in zip(warmups, colors) {
         let eta = steps.map { peak * max(0.002, min(1, $0 / Double(w))) }
@@ -286,6 +286,8 @@ enum GalleryPages {
         ax.scatter(x: xs, y: ys, color: c, markers: ms, size: 4.5)
       }
       ax.legendEntries = [LegendEntry(label: "diverged", color: .black, marker: .cross)]
+      ax.y.limits = 10...2e6   // headroom for the legend and the row of ✕ at the top
+      ax.legend = panel == 1 ? .best : .none   // one legend for the shared batch-size colours
       fig[1, panel] = ax
     }
     return fig

@@ -187,13 +187,17 @@ struct PanelLayout {
     }
     anchor.x += a.dx; anchor.y -= a.dy
     let w = TextMetrics.width(a.text, size: a.size, bold: a.bold), h = TextMetrics.lineHeight(size: a.size)
-    let x0 = a.hAlign == .left ? anchor.x : a.hAlign == .center ? anchor.x - w / 2 : anchor.x - w
-    let y0: Double
+    var x0 = a.hAlign == .left ? anchor.x : a.hAlign == .center ? anchor.x - w / 2 : anchor.x - w
+    var y0: Double
     switch a.vAlign {
     case .top: y0 = anchor.y
     case .center: y0 = anchor.y - h / 2
     case .bottom, .baseline: y0 = anchor.y - h
     }
+    // Keep the text inside the plot area (it is not clipped, so it must not run over tick labels).
+    let shiftX = max(0, rect.minX + 2 - x0) - max(0, x0 + w - (rect.maxX - 2))
+    let shiftY = max(0, rect.minY + 1 - y0) - max(0, y0 + h - (rect.maxY - 1))
+    anchor.x += shiftX; anchor.y += shiftY; x0 += shiftX; y0 += shiftY
     return (.text(TextItem(a.text, at: anchor, size: a.size, color: a.color, bold: a.bold,
                            hAlign: a.hAlign, vAlign: a.vAlign)),
             Rect(x: x0, y: y0, width: w, height: h))

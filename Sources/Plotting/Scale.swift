@@ -150,7 +150,12 @@ private func logTicks(_ limits: ClosedRange<Double>, target: Int) -> TickSet {
   let tol = 1e-9
   let e0 = Int(floor(llo + tol)), e1 = Int(ceil(lhi - tol))
   let decades = Swift.max(1, e1 - e0)
-  let stride = Swift.max(1, Int((Double(decades) / Double(target)).rounded(.up)))
+  // Decades per label: the smallest of 1, 2, 3, 5, 10, 20, 50, 100, … giving at most `target` labels.
+  let wanted = Swift.max(1, Int((Double(decades) / Double(target)).rounded(.up)))
+  var stride = 1
+  for candidate in [1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000] where candidate >= wanted { stride = candidate; break }
+  // Unlabelled decades become minor ticks, unless there are so many that they would merge into a bar.
+  let decadeMinors = decades <= 60
   func inside(_ m: Int, _ e: Int) -> Bool {
     let u = log10(Double(m)) + Double(e)
     return u >= llo - tol && u <= lhi + tol
@@ -161,7 +166,7 @@ private func logTicks(_ limits: ClosedRange<Double>, target: Int) -> TickSet {
     if inside(1, e) {
       if ((e % stride) + stride) % stride == 0 {
         major.append(Tick(value: decadeValue(1, e), label: formatLog(1, e)))
-      } else {
+      } else if decadeMinors {
         minor.append(decadeValue(1, e))
       }
     }

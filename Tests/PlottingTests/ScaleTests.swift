@@ -50,6 +50,10 @@ struct ScaleTests {
     let t = Scale.log.ticks(in: 1e-10...1e10, target: 6)
     #expect(t.major.count <= 7 && t.major.count >= 3)
     #expect(t.major.allSatisfy { $0.label.hasPrefix("1") })
+    #expect(t.major.map(\.label) == ["1e-10", "1e-5", "1", "1e5", "1e10"])
+    let huge = Scale.log.ticks(in: 1e-300...1e300)
+    #expect(huge.major.map(\.label) == ["1e-300", "1e-200", "1e-100", "1", "1e100", "1e200", "1e300"])
+    #expect(huge.minor.isEmpty)
   }
 
   @Test("a range inside one decade labels 2× and 5× too")
