@@ -1,0 +1,83 @@
+import CZlib
+import Foundation
+import Testing
+@testable import ML
+
+@Suite("Data loaders")
+struct DataTests {
+  func tempDir(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-data-\(getpid())-\(name)").path
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  func idxBytes(shape: [Int], data: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = [0, 0, 0x08, UInt8(shape.count)]
+    for d in shape { out += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
+    return out + data
+  }
+
+  func writeGzip(_ bytes: [UInt8], to path: String) {
+    let f = gzopen(path, "wb")
+    _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }
+    gzclose(f)
+  }
+
+  /// A 12-image Fashion-MNIST look-alike: image i is constant i·20, label i % 10.
+  func writeFixture(_ dir: String, prefix: String = "train", count: Int = 12) {
+    let pixels = (0..<count).flatMap { i in [UInt8](repeating: UInt8(i * 20), count: 784) }
+    writeGzip(idxBytes(shape: [count, 28, 28], data: pixels), to: "\(dir)/\(prefix)-images-idx3-ubyte.gz")
+    writeGzip(idxBytes(shape: [count], data: (0..<count).map { UInt8($0 % 10) }), to: "\(dir)/\(prefix)-labels-idx1-ubyte.gz")
+  }
+
+  @Test func fixtureLoadsWithNormalizationAndDownsampling() throws {
+    let dir = tempDir("ok")
+    writeFixture(dir)
+    let d: Dataset<Float> = try FashionMNIST.load(.train, directory: dir)
+    #expect(d.inputs.shape == [12, 28, 28, 1] && d.labels == (0..<12).map { $0 % 10 })
+    let expected = Float((Double(3 * 20) / 255 - 0.2860) / 0.3530)
+    #expect(abs(d.inputs[3, 5, 7, 0] - expected) < 1e-6)
+    let small: Dataset<Float> = try FashionMNIST.load(.train, directory: dir, side: 14)
+    #expect(small.inputs.shape == [12, 14, 14, 1] && abs(small.inputs[3, 2, 2, 0] - expected) < 1e-6)
+    // Balanced subset: the first example of each class.
+    let subset: Dataset<Float> = try FashionMNIST.load(.train, directory: dir, limit: 10)
+    #expect(subset.labels == Array(0..<10))
+  }
+
+  @Test func missingTruncatedAndCorruptFiles() throws {
+    #expect(throws: DataError.self) { let _: Dataset<Float> = try FashionMNIST.load(.train, directory: "/nonexistent") }
+    do {
+      let _: Dataset<Float> = try FashionMNIST.load(.train, directory: "/nonexistent")
+    } catch let e as DataError {
+      #expect(e.description.contains("apt-get install dataset-fashion-mnist"))
+    }
+    // Truncated gzip stream.
+    let dir = tempDir("trunc")
+    writeFixture(dir)
+    let path = "\(dir)/train-images-idx3-ubyte.gz"
+    let full = try Data(contentsOf: URL(fileURLWithPath: path))
+    try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: path))
+    #expect(throws: DataError.self) { let _: Dataset<Float> = try FashionMNIST.load(.train, directory: dir) }
+    // Data shorter than the header promises; bad magic; wrong element type.
+    #expect(throws: DataError.self) { _ = try IDX.parse(idxBytes(shape: [2, 3], data: [1, 2, 3]), path: "p") }
+    #expect(throws: DataError.self) { _ = try IDX.parse([1, 2, 3, 4, 5], path: "p") }
+    #expect(throws: DataError.self) { _ = try IDX.parse([0, 0, 0x0D, 1, 0, 0, 0, 1, 0], path: "p") }
+    // Labels out of range.
+    let bad = tempDir("labels")
+    writeFixture(bad)
+    writeGzip(idxBytes(shape: [12], data: [UInt8](repeating: 11, count: 12)), to: "\(bad)/train-labels-idx1-ubyte.gz")
+    #expect(throws: DataError.self) { let _: Dataset<Float> = try FashionMNIST.load(.train, directory: bad) }
+  }
+
+  static let haveFashionMNIST = FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-labels-idx1-ubyte.gz")
+
+  @Test(.enabled(if: haveFashionMNIST, "dataset-fashion-mnist is not installed"))
+  func realFashionMNIST() throws {
+    let test: Dataset<Float> = try FashionMNIST.load(.test)
+    #expect(test.count == 10_000 && test.inputs.shape == [10_000, 28, 28, 1])
+    #expect(Array(test.labels.prefix(10)) == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7])
+    let train: Dataset<Float> = try FashionMNIST.load(.train, limit: 1000)
+    #expect(train.count == 1000 && Set(train.labels).count == 10)
+    #expect((0..<10).allSatisfy { c in train.labels.filter { $0 == c }.count == 100 })
+  }
+}
