@@ -1,18 +1,21 @@
-/// Examples in memory: inputs [N, …] and integer labels.
+/// Examples in memory: inputs [N, …] and integer labels, one per example or a fixed number per
+/// example (a language model's next-token targets).
 public struct Dataset<S: TensorScalar>: Sendable {
   public var inputs: Tensor<S>
   public var labels: [Int]
   public var classes: Int
 
   public init(inputs: Tensor<S>, labels: [Int], classes: Int) {
-    precondition(inputs.rank >= 1 && inputs.shape[0] == labels.count, "dataset: \(labels.count) labels for inputs \(inputs.shape)")
+    precondition(inputs.rank >= 1 && inputs.shape[0] > 0 && labels.count % inputs.shape[0] == 0,
+                 "dataset: \(labels.count) labels for inputs \(inputs.shape)")
     precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "dataset: label outside 0..<\(classes)")
     self.inputs = inputs
     self.labels = labels
     self.classes = classes
   }
 
-  public var count: Int { labels.count }
+  public var count: Int { inputs.shape[0] }
+  public var labelsPerExample: Int { labels.count / count }
   public var exampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
   /// The examples at `indices`, in that order.
@@ -26,7 +29,8 @@ public struct Dataset<S: TensorScalar>: Sendable {
         }
       }
     }
-    return Batch(inputs: x, labels: indices.map { labels[$0] })
+    let k = labelsPerExample
+    return Batch(inputs: x, labels: indices.flatMap { labels[($0 * k)..<(($0 + 1) * k)] })
   }
 
   /// The first `n` examples (a fixed measurement or evaluation set).

@@ -6,17 +6,19 @@ public enum LossKind: Sendable, Hashable {
   case meanSquaredError
 }
 
-/// A batch of examples: inputs and integer labels.
+/// A batch of examples: inputs and integer labels, one per example (classification) or one per
+/// position (a language model's next tokens: labels.count = examples × positions).
 public struct Batch<S: TensorScalar>: Sendable {
   public var inputs: Tensor<S>
   public var labels: [Int]
   public init(inputs: Tensor<S>, labels: [Int]) {
-    precondition(inputs.rank >= 1 && inputs.shape[0] == labels.count,
+    precondition(inputs.rank >= 1 && inputs.shape[0] > 0 && labels.count % inputs.shape[0] == 0,
                  "batch: \(labels.count) labels for inputs \(inputs.shape)")
     self.inputs = inputs
     self.labels = labels
   }
-  public var count: Int { labels.count }
+  /// Number of examples.
+  public var count: Int { inputs.shape[0] }
 }
 
 /// A model with its parameter list and loss: the function whose gradient, Hessian-vector

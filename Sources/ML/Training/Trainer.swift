@@ -101,7 +101,7 @@ public struct Trainer<S: TensorScalar> {
       let b = data.batch(idx)
       let (l, logits) = network.evaluate(parameters: params, buffers: buffers, batch: b)
       lossSum += Double(l) * Double(idx.count)
-      correct += accuracy(logits: logits, labels: b.labels) * Double(idx.count)
+      correct += accuracy(logits: logits.reshaped([b.labels.count, -1]), labels: b.labels) * Double(idx.count)
       start += chunk
     }
     let n = Double(max(data.count, 1))
