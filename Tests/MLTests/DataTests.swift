@@ -81,3 +81,47 @@ struct DataTests {
     #expect((0..<10).allSatisfy { c in train.labels.filter { $0 == c }.count == 100 })
   }
 }
+
+@Suite("CIFAR-10 binary files")
+struct CIFAR10Tests {
+  /// Writes CIFAR-format files: record i has label i % 10 and pixel (channel c, position p) =
+  /// (i + c·7 + p) mod 256.
+  func writeFixture(_ dir: String, recordsPerFile: Int = 4) throws {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    var i = 0
+    for name in CIFAR10.files(.train) + CIFAR10.files(.test) {
+      var data = Data()
+      for _ in 0..<recordsPerFile {
+        data.append(UInt8(i % 10))
+        for c in 0..<3 { for p in 0..<1024 { data.append(UInt8((i + c * 7 + p) % 256)) } }
+        i += 1
+      }
+      try data.write(to: URL(fileURLWithPath: dir + "/" + name))
+    }
+  }
+
+  @Test func loadsLayoutAndLabels() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cifar-\(getpid())").path
+    try writeFixture(dir)
+    let train: Dataset<Double> = try CIFAR10.load(.train, directory: dir)
+    #expect(train.inputs.shape == [20, 32, 32, 3] && train.labels == (0..<20).map { $0 % 10 })
+    // Record 3, green channel, pixel (row 1, col 2) = p 34: raw (3 + 7 + 34) = 44.
+    expectClose(train.inputs[3, 1, 2, 1], (44.0 / 255 - 0.4822) / 0.2435, rtol: 1e-12)
+    let test: Dataset<Float> = try CIFAR10.load(.test, directory: dir)
+    #expect(test.count == 4 && test.labels == [0, 1, 2, 3])
+  }
+
+  @Test func missingAndTruncatedFiles() throws {
+    #expect(throws: DataError.self) { let _: Dataset<Float> = try CIFAR10.load(.test, directory: "/nonexistent") }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cifar-bad-\(getpid())").path
+    try writeFixture(dir)
+    let path = dir + "/test_batch.bin"
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    try data.prefix(data.count - 100).write(to: URL(fileURLWithPath: path))
+    #expect(throws: DataError.self) { let _: Dataset<Float> = try CIFAR10.load(.test, directory: dir) }
+    var bad = data
+    bad[0] = 12
+    try bad.write(to: URL(fileURLWithPath: path))
+    #expect(throws: DataError.self) { let _: Dataset<Float> = try CIFAR10.load(.test, directory: dir) }
+  }
+}
