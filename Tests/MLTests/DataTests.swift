@@ -125,3 +125,39 @@ struct CIFAR10Tests {
     #expect(throws: DataError.self) { let _: Dataset<Float> = try CIFAR10.load(.test, directory: dir) }
   }
 }
+
+@Suite("Augmentation")
+struct AugmentationTests {
+  @Test func flipAndCropMovesPixelsExactly() {
+    // One 3×3 single-channel image with distinct values; pad 0 leaves only flips.
+    let x = Tensor<Double>(shape: [1, 3, 3, 1], scalars: (1...9).map(Double.init))
+    var sawFlip = false, sawIdentity = false
+    for seed in 0..<20 as Range<UInt64> {
+      var rng = SplitMix64(seed: seed)
+      let y = Augmentation.flipAndCrop(x, pad: 0, rng: &rng).scalars
+      if y == [3, 2, 1, 6, 5, 4, 9, 8, 7] { sawFlip = true } else if y == x.scalars { sawIdentity = true } else {
+        Issue.record("pad 0 must flip or keep the image, got \(y)")
+      }
+    }
+    #expect(sawFlip && sawIdentity)
+    // With padding, every output pixel is either zero or a source pixel, and the seed fixes it.
+    var a = SplitMix64(seed: 3), b = SplitMix64(seed: 3)
+    let big = Tensor<Double>(shape: [4, 8, 8, 2], scalars: (0..<512).map { Double($0 + 1) })
+    let ya = Augmentation.flipAndCrop(big, pad: 2, rng: &a), yb = Augmentation.flipAndCrop(big, pad: 2, rng: &b)
+    #expect(ya.scalars == yb.scalars)
+    let values = Set(big.scalars)
+    #expect(ya.scalars.allSatisfy { $0 == 0 || values.contains($0) })
+  }
+
+  @Test func mixupIsAConvexCombination() {
+    var rng = SplitMix64(seed: 1)
+    let x = Tensor<Double>(shape: [4, 2], scalars: [1, 0, 2, 0, 3, 0, 4, 0])
+    let (m, perm, lambda) = Augmentation.mixup(x, alpha: 0.2, rng: &rng)
+    #expect(lambda >= 0 && lambda <= 1 && perm.sorted() == [0, 1, 2, 3])
+    for i in 0..<4 { expectClose(m[i, 0], lambda * x[i, 0] + (1 - lambda) * x[perm[i], 0], rtol: 1e-12) }
+    // Beta(α, α) has mean ½.
+    var r = SplitMix64(seed: 2)
+    let draws = (0..<4000).map { _ in Augmentation.beta(0.4, 0.4, rng: &r) }
+    expectClose(draws.reduce(0, +) / 4000, 0.5, atol: 0.02, "Beta mean")
+  }
+}

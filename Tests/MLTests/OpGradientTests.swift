@@ -106,3 +106,18 @@ struct OpGradientTests {
     expectClose(l, -Double.log(0.75), rtol: 1e-12)
   }
 }
+
+@Suite("Soft-target cross-entropy")
+struct SoftTargetTests {
+  @Test func mixupTargetsEqualMixedLosses() {
+    let z: Tensor<Double> = randomTensor([3, 4], seed: 1)
+    let y = [0, 2, 3], yp = [1, 1, 0], lambda = 0.3
+    let q = smoothedTargets(labels: y, classes: 4, eps: 0.0) * lambda + smoothedTargets(labels: yp, classes: 4, eps: 0.0) * (1 - lambda)
+    let soft = softmaxCrossEntropy(logits: Variable(constant: z), targets: q).primal.scalar
+    let mixed = lambda * softmaxCrossEntropy(logits: Variable(constant: z), labels: y).primal.scalar
+      + (1 - lambda) * softmaxCrossEntropy(logits: Variable(constant: z), labels: yp).primal.scalar
+    expectClose(soft, mixed, rtol: 1e-12)
+    checkGradient("soft CE", at: [z]) { softmaxCrossEntropy(logits: $0[0], targets: q) }
+    checkHVP("soft CE", at: [z]) { softmaxCrossEntropy(logits: $0[0], targets: q) }
+  }
+}

@@ -8,10 +8,16 @@ public func softmaxCrossEntropy<S>(
   logits z: Variable<S>, labels: [Int], labelSmoothing eps: Double = 0
 ) -> Variable<S> {
   precondition(z.rank == 2, "softmaxCrossEntropy expects logits [N, C], got \(z.shape)")
-  let n = z.shape[0], c = z.shape[1]
-  precondition(labels.count == n, "\(labels.count) labels for \(n) examples")
+  precondition(labels.count == z.shape[0], "\(labels.count) labels for \(z.shape[0]) examples")
   precondition(eps >= 0 && eps < 1, "label smoothing must be in [0, 1)")
-  let q = smoothedTargets(labels: labels, classes: c, eps: S(eps))
+  return softmaxCrossEntropy(logits: z, targets: smoothedTargets(labels: labels, classes: z.shape[1], eps: S(eps)))
+}
+
+/// Softmax cross-entropy against soft targets q (rows summing to 1): mixup's
+/// λ·onehot(y) + (1 − λ)·onehot(y[π]), or smoothed labels.
+public func softmaxCrossEntropy<S>(logits z: Variable<S>, targets q: Tensor<S>) -> Variable<S> {
+  precondition(z.rank == 2 && q.shape == z.shape, "softmaxCrossEntropy: logits \(z.shape) vs targets \(q.shape)")
+  let n = z.shape[0]
   let s = z.value.softmaxLastAxis()
   // L = mean(lse − q·z), with lse = m + log Σ exp(z − m) for stability.
   let m = z.primal.maxAlongLastAxis()
