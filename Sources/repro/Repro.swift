@@ -8,6 +8,7 @@ struct Repro: ParsableCommand {
     abstract: "Reproduce the figures and tables of Gilmer et al. (ICLR 2022) on a CPU.",
     subcommands: [
       Bench.self,
+      DataCommand.self,
       Gallery.self,
       Hessian.self,
     ])
