@@ -1,0 +1,79 @@
+/// A configuration field that `--set key=value` can override, with its parser.
+public struct ConfigField<C> {
+  public let name: String
+  public let expected: String
+  let set: (inout C, String) -> Bool
+  let get: (C) -> String
+
+  public static func int(_ name: String, _ kp: WritableKeyPath<C, Int>) -> ConfigField {
+    ConfigField(name: name, expected: "an integer", set: { c, v in
+      guard let x = Int(v) else { return false }
+      c[keyPath: kp] = x
+      return true
+    }, get: { "\($0[keyPath: kp])" })
+  }
+
+  public static func double(_ name: String, _ kp: WritableKeyPath<C, Double>) -> ConfigField {
+    ConfigField(name: name, expected: "a number", set: { c, v in
+      guard let x = Double(v), x.isFinite else { return false }
+      c[keyPath: kp] = x
+      return true
+    }, get: { "\($0[keyPath: kp])" })
+  }
+
+  public static func doubles(_ name: String, _ kp: WritableKeyPath<C, [Double]>) -> ConfigField {
+    ConfigField(name: name, expected: "comma-separated numbers", set: { c, v in
+      let xs = v.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard !xs.isEmpty, xs.allSatisfy({ $0?.isFinite == true }) else { return false }
+      c[keyPath: kp] = xs.compactMap { $0 }
+      return true
+    }, get: { $0[keyPath: kp].map { "\($0)" }.joined(separator: ",") })
+  }
+
+  public static func ints(_ name: String, _ kp: WritableKeyPath<C, [Int]>) -> ConfigField {
+    ConfigField(name: name, expected: "comma-separated integers", set: { c, v in
+      let xs = v.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !xs.isEmpty, xs.allSatisfy({ $0 != nil }) else { return false }
+      c[keyPath: kp] = xs.compactMap { $0 }
+      return true
+    }, get: { $0[keyPath: kp].map { "\($0)" }.joined(separator: ",") })
+  }
+
+  public static func string(_ name: String, _ kp: WritableKeyPath<C, String>, allowed: [String]) -> ConfigField {
+    ConfigField(name: name, expected: "one of \(allowed.joined(separator: ", "))", set: { c, v in
+      guard allowed.contains(v) else { return false }
+      c[keyPath: kp] = v
+      return true
+    }, get: { $0[keyPath: kp] })
+  }
+}
+
+/// A configuration whose fields can be overridden by name from the command line (init2winit's
+/// `hparam_overrides`, which also rejects unknown keys).
+public protocol Overridable {
+  static var fields: [ConfigField<Self>] { get }
+}
+
+extension Overridable {
+  /// Applies `key=value` strings in order. An unknown key or an unparsable value is an error
+  /// naming the valid keys or the expected type.
+  public mutating func apply(overrides: [String]) throws {
+    let fields = Self.fields
+    for item in overrides {
+      guard let eq = item.firstIndex(of: "=") else {
+        throw HarnessError.badValue(key: item, value: "", expected: "key=value")
+      }
+      let key = String(item[..<eq]).trimmingCharacters(in: .whitespaces)
+      let value = String(item[item.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+      guard let field = fields.first(where: { $0.name == key }) else {
+        throw HarnessError.unknownKey(key, valid: fields.map(\.name).sorted())
+      }
+      guard field.set(&self, value) else { throw HarnessError.badValue(key: key, value: value, expected: field.expected) }
+    }
+  }
+
+  /// Every field and its current value, for `repro list --verbose` and run records.
+  public var fieldValues: [(name: String, value: String)] { Self.fields.map { ($0.name, $0.get(self)) } }
+}
+
+import Foundation

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Errors of the results store and the command line: one line each.
+public enum HarnessError: Error, CustomStringConvertible, Equatable {
+  case unwritable(String, reason: String)
+  case badShard(String)
+  case unknownKey(String, valid: [String])
+  case badValue(key: String, value: String, expected: String)
+  case unknownExperiment(String, known: [String])
+
+  public var description: String {
+    switch self {
+    case .unwritable(let p, let r): return "cannot write \(p): \(r)"
+    case .badShard(let s): return "bad shard '\(s)': expected i/n with 1 ≤ i ≤ n, e.g. 1/4"
+    case .unknownKey(let k, let valid): return "unknown key '\(k)'; valid keys: \(valid.joined(separator: ", "))"
+    case .badValue(let k, let v, let e): return "bad value '\(v)' for \(k): expected \(e)"
+    case .unknownExperiment(let e, let known): return "unknown experiment '\(e)'; known: \(known.joined(separator: ", "))"
+    }
+  }
+}
+
+/// Results as files: `<root>/<experiment>/<scale>/<run key>/` holds `config.json` (the resolved
+/// configuration) and `result.json` (the metrics). Every file is written to a temporary name and
+/// renamed, and `result.json` is written last, so a killed sweep leaves either a complete run
+/// or none; a partial or corrupt entry is reported and re-run.
+public struct ResultStore: Sendable {
+  public let root: URL
+
+  public init(root: String) { self.root = URL(fileURLWithPath: root) }
+
+  public func directory(experiment: String, scale: String, key: RunKey) -> URL {
+    root.appendingPathComponent(experiment).appendingPathComponent(scale).appendingPathComponent(key.description)
+  }
+
+  /// The stored result, or nil when absent. A present but undecodable result is reported
+  /// through `warn` and treated as absent (so the run is redone).
+  public func load<R: Decodable>(_ type: R.Type, experiment: String, scale: String, key: RunKey,
+                                 warn: (String) -> Void = { _ in }) -> R? {
+    let url = directory(experiment: experiment, scale: scale, key: key).appendingPathComponent("result.json")
+    guard let data = try? Data(contentsOf: url) else { return nil }
+    do {
+      return try JSONDecoder().decode(R.self, from: data)
+    } catch {
+      warn("warning: \(url.path) is corrupt or partial (\(error.localizedDescription)); re-running")
+      return nil
+    }
+  }
+
+  public func save<C: Encodable, R: Encodable>(config: C, result: R, experiment: String, scale: String, key: RunKey) throws {
+    let dir = directory(experiment: experiment, scale: scale, key: key)
+    do {
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    } catch {
+      throw HarnessError.unwritable(dir.path, reason: error.localizedDescription)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try ResultStore.writeAtomically(try encoder.encode(config), to: dir.appendingPathComponent("config.json"))
+    try ResultStore.writeAtomically(try encoder.encode(result), to: dir.appendingPathComponent("result.json"))
+  }
+
+  /// Writes to `<name>.tmp-<pid>` in the same directory, then renames over the target.
+  public static func writeAtomically(_ data: Data, to url: URL) throws {
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+      try data.write(to: tmp)
+      if rename(tmp.path, url.path) != 0 {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: tmp)
+        throw HarnessError.unwritable(url.path, reason: reason)
+      }
+    } catch let e as HarnessError {
+      throw e
+    } catch {
+      throw HarnessError.unwritable(url.path, reason: error.localizedDescription)
+    }
+  }
+}
