@@ -7,6 +7,11 @@ struct Repro: ParsableCommand {
     commandName: "repro",
     abstract: "Reproduce the figures and tables of Gilmer et al. (ICLR 2022) on a CPU.",
     subcommands: [
+      List.self,
+      Fig2Command.self,
+      All.self,
+      Render.self,
+      Check.self,
       Bench.self,
       DataCommand.self,
       Gallery.self,

@@ -1,0 +1,177 @@
+import Foundation
+import ML
+import Plotting
+
+/// Options shared by every experiment command.
+public struct RunOptions: Sendable {
+  public var scale: ExperimentScale = .small
+  /// Root of `results/`, `figures/`, `tables/` and `REPRODUCE.md`.
+  public var outDirectory: String = "."
+  public var jobs: Int = 1
+  public var blasThreads: Int = 2
+  public var shard: Shard = .whole
+  public var seed: UInt64 = 0
+  public var dataDirectory: String?
+  public var overrides: [String] = []
+  public var quiet = false
+
+  public init() {}
+}
+
+/// What a command did, for its closing lines.
+public struct RunSummary: Sendable {
+  public var experiment: String
+  public var runsTotal: Int
+  public var runsPresent: Int
+  public var runsTrained: Int
+  public var wallSeconds: Double
+  public var claims: [ClaimOutcome]
+  public var written: [String]
+}
+
+/// Runs an experiment's sweep (the runs of this shard missing from the store, `jobs` at a
+/// time), then draws its figure, table, data and claims from every stored run.
+public struct ExperimentRunner<E: Experiment> {
+  public let experiment: E
+  public let options: RunOptions
+
+  public init(_ experiment: E, options: RunOptions) {
+    self.experiment = experiment
+    self.options = options
+  }
+
+  var store: ResultStore { ResultStore(root: options.outDirectory + "/results") }
+
+  /// Settings for the scale with the `--set` overrides applied.
+  public func resolvedSettings() throws -> E.Settings {
+    var s = experiment.settings(for: options.scale, seed: options.seed)
+    try s.apply(overrides: options.overrides)
+    return s
+  }
+
+  /// A run's key: its label and the hash of (experiment, results version, run configuration).
+  func key(_ run: E.Run) throws -> RunKey {
+    return try RunKey(label: experiment.label(run),
+                      configuration: KeyedRun(experiment: experiment.id, version: experiment.resultsVersion, run: run))
+  }
+
+  public func run() throws -> RunSummary {
+    let start = Date()
+    let settings = try resolvedSettings()
+    let all = experiment.runs(settings)
+    let mine = options.shard.select(Array(all.enumerated()))
+    let progress = ProgressReporter(total: mine.count, quiet: options.quiet)
+    let scaleName = options.scale.rawValue
+    var pending: [(index: Int, run: E.Run, key: RunKey)] = []
+    for (index, run) in mine {
+      let k = try key(run)
+      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.id, scale: scaleName, key: k,
+                                 warn: { progress.note($0) }) {
+        progress.finish(run: index, label: experiment.label(run) + " (stored)", seconds: stored.seconds,
+                        summary: experiment.summarize(stored.outcome))
+      } else {
+        pending.append((index, run, k))
+      }
+    }
+    try execute(pending, settings: settings, progress: progress)
+    var summary = try render(settings: settings, all: all)
+    summary.runsTrained = pending.count
+    summary.wallSeconds = Date().timeIntervalSince(start)
+    return summary
+  }
+
+  /// Trains the pending runs, `jobs` at a time; each finished run is stored at once.
+  func execute(_ pending: [(index: Int, run: E.Run, key: RunKey)], settings: E.Settings, progress: ProgressReporter) throws {
+    guard !pending.isEmpty else { return }
+    let jobs = max(1, min(options.jobs, pending.count))
+    BLASThreads.set(options.blasThreads)
+    let queue = WorkQueue(count: pending.count)
+    let experiment = self.experiment, store = self.store, scale = options.scale, dataDirectory = options.dataDirectory
+    let threads = options.blasThreads
+    let work: @Sendable () -> Void = {
+      while let i = queue.take() {
+        let item = pending[i]
+        let label = experiment.label(item.run)
+        let context = RunContext(scale: scale, dataDirectory: dataDirectory) { step, steps, loss in
+          progress.step(run: item.index, label: label, step: step, steps: steps, loss: loss)
+        }
+        let t0 = Date()
+        do {
+          let outcome = try experiment.execute(item.run, settings: settings, context: context)
+          let seconds = Date().timeIntervalSince(t0)
+          try store.save(config: item.run, result: StoredRun(outcome: outcome, seconds: seconds, blasThreads: threads),
+                         experiment: experiment.id, scale: scale.rawValue, key: item.key)
+          progress.finish(run: item.index, label: label, seconds: seconds, summary: experiment.summarize(outcome))
+        } catch {
+          queue.fail(error)
+        }
+      }
+    }
+    if jobs == 1 {
+      work()
+    } else {
+      DispatchQueue.concurrentPerform(iterations: jobs) { _ in work() }
+    }
+    if let error = queue.error { throw error }
+  }
+
+  /// Draws the figure, table, data and claims from whatever runs are stored (all shards).
+  public func render() throws -> RunSummary {
+    let start = Date()
+    let settings = try resolvedSettings()
+    var summary = try render(settings: settings, all: experiment.runs(settings))
+    summary.wallSeconds = Date().timeIntervalSince(start)
+    return summary
+  }
+
+  func render(settings: E.Settings, all: [E.Run]) throws -> RunSummary {
+    var results: [(run: E.Run, outcome: E.Outcome)] = []
+    var compute = 0.0
+    for run in all {
+      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.id, scale: options.scale.rawValue, key: try key(run)) {
+        results.append((run, stored.outcome))
+        compute += stored.seconds
+      }
+    }
+    let data = experiment.figureData(settings: settings, results: results)
+    let claims = experiment.claims(data)
+    let report = ExperimentReport(
+      experiment: experiment.id, title: experiment.title, paperReference: experiment.paperReference,
+      scale: options.scale, runsPresent: results.count, runsTotal: all.count, computeSeconds: compute,
+      claims: claims, data: data)
+    let written = try OutputWriter(root: options.outDirectory).write(report: report, experiment: experiment)
+    return RunSummary(experiment: experiment.id, runsTotal: all.count, runsPresent: results.count, runsTrained: 0,
+                      wallSeconds: 0, claims: claims, written: written)
+  }
+}
+
+/// What a run key hashes: the experiment, its results version and the run's configuration.
+struct KeyedRun<R: Encodable>: Encodable {
+  let experiment: String
+  let version: Int
+  let run: R
+}
+
+/// Hands out run indices to the workers; the first error stops the hand-out.
+final class WorkQueue: @unchecked Sendable {
+  private let lock = NSLock()
+  private var cursor = 0
+  private let count: Int
+  private(set) var error: Error?
+
+  init(count: Int) { self.count = count }
+
+  func take() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard cursor < count, error == nil else { return nil }
+    cursor += 1
+    return cursor - 1
+  }
+
+  func fail(_ e: Error) {
+    lock.lock()
+    if error == nil { error = e }
+    lock.unlock()
+  }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import ML
+import Plotting
+
+/// One point of Fig 2: a run's λ1 at initialization and mid-training against its peak η.
+public struct StabilityPoint: Codable, Sendable, Hashable {
+  public var model: String
+  public var learningRate: Double
+  public var warmup: Int
+  public var seed: Int
+  public var status: StabilityOutcome.Status
+  public var lambdaInit: Double
+  public var lambdaMid: Double?
+  public var lambdaMidStep: Int?
+  public var finalLoss: Double?
+  public var testAccuracy: Double?
+}
+
+public struct Fig2Data: Codable, Sendable {
+  public var models: [String]
+  public var momentum: Double
+  public var midStep: Int
+  public var points: [StabilityPoint]
+}
+
+/// Fig 2 (and Figs 9–12): λ1 at initialization and at a fixed mid-training step against the
+/// peak learning rate, one row per model, divergent runs ✕, with 2/η and (2 + 2β)/η.
+public struct Fig2: Experiment {
+  public init() {}
+  public let id = "fig2"
+  public let title = "λ1 at initialization and mid-training vs learning rate"
+  public let paperReference = "Fig 2, Figs 9–12"
+  public let resultsVersion = 1
+
+  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { nil }
+
+  public func settings(for scale: ExperimentScale, seed: UInt64) -> StabilitySettings {
+    let base = StabilitySettings(
+      models: ModelCatalog.ids, learningRates: [0.01, 0.03, 0.1, 0.3, 1, 3], warmups: [0, 50],
+      seeds: [Int(seed)], steps: 200, batchSize: 64, momentum: 0.9, imageSide: 14, width: 64,
+      trainExamples: 2000, testExamples: 500, midStep: 100, measureEvery: 20, lanczosIterations: 20,
+      measurementExamples: 256, notTrainedFactor: 1.5)
+    switch scale {
+    case .tiny:
+      var s = base
+      s.learningRates = [0.03, 0.3, 3]
+      s.warmups = [0, 10]
+      s.steps = 30
+      s.batchSize = 32
+      s.width = 16
+      s.trainExamples = 200
+      s.testExamples = 100
+      s.midStep = 15
+      s.measureEvery = 10
+      s.lanczosIterations = 10
+      s.measurementExamples = 64
+      return s
+    case .small:
+      return base
+    case .full:
+      var s = base
+      s.imageSide = 28
+      s.width = 512
+      s.trainExamples = 60000
+      s.testExamples = 10000
+      s.steps = 5000
+      s.batchSize = 128
+      s.warmups = [0, 1000]
+      s.midStep = 2000
+      s.measureEvery = 100
+      s.lanczosIterations = 40
+      s.measurementExamples = 2048
+      s.learningRates = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3]
+      return s
+    }
+  }
+
+  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s) }
+  public func label(_ r: StabilityRun) -> String { StabilitySweep.label(r) }
+  public func execute(_ r: StabilityRun, settings: StabilitySettings, context: RunContext) throws -> StabilityOutcome {
+    try StabilitySweep.execute(r, context: context)
+  }
+
+  public func summarize(_ o: StabilityOutcome) -> String {
+    let mid = o.lambdaMid.map { String(format: "λ1 mid %.3g", $0) } ?? "no mid λ1"
+    return "\(o.status.rawValue), λ1 init \(String(format: "%.3g", o.lambdaInit)), \(mid)"
+  }
+
+  public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig2Data {
+    let points = results.map { r, o in
+      StabilityPoint(model: r.model, learningRate: r.learningRate, warmup: r.warmup, seed: r.seed, status: o.status,
+                     lambdaInit: o.lambdaInit, lambdaMid: o.lambdaMid, lambdaMidStep: o.lambdaMidStep,
+                     finalLoss: o.finalLoss, testAccuracy: o.testAccuracy)
+    }
+    return Fig2Data(models: settings.models, momentum: settings.momentum, midStep: settings.midStep, points: points)
+  }
+
+  public func claims(_ d: Fig2Data) -> [ClaimOutcome] { StabilityClaims.all(d) }
+
+  public func figure(_ d: Fig2Data, caption: String) -> Figure {
+    var fig = Figure(rows: max(d.models.count, 1), cols: 2, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
+    for (row, model) in d.models.enumerated() {
+      let pts = d.points.filter { $0.model == model }
+      var left = Axes(title: "\(ModelCatalog.title(model)): at initialization",
+                      x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ at init"))
+      var right = Axes(title: "\(ModelCatalog.title(model)): step \(d.midStep)",
+                       x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ mid-training"))
+      for ax in [0, 1] {
+        var a = ax == 0 ? left : right
+        a.shade(.aboveInverse(c: 2), label: "λ₁ > 2/η")
+        a.reference(.inverse(c: 2), label: "2/η")
+        a.reference(.inverse(c: 2 + 2 * d.momentum), style: .dotted, label: "(2+2β)/η")
+        if ax == 0 { left = a } else { right = a }
+      }
+      for (k, w) in Set(pts.map(\.warmup)).sorted().enumerated() {
+        let group = pts.filter { $0.warmup == w }
+        let color = Palette.color(k)
+        let name = w == 0 ? "no warmup" : "warmup \(w)"
+        if w == 0 {
+          left.scatter(x: group.map(\.learningRate), y: group.map(\.lambdaInit), color: color,
+                       markers: group.map { $0.status == .trained ? .circle : .cross }, label: name)
+        }
+        let withMid = group.filter { $0.lambdaMid != nil }
+        right.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.lambdaMid ?? .nan }, color: color,
+                      markers: withMid.map { $0.status == .trained ? .circle : .cross }, label: name)
+      }
+      // One legend for the figure, outside the first row's right panel, so no data is covered.
+      left.legend = .none
+      right.legend = row == 0 ? .outside : .none
+      right.legendEntries.append(LegendEntry(label: "diverged / did not train", color: .black, marker: .cross))
+      fig[row, 0] = left
+      fig[row, 1] = right
+    }
+    return fig
+  }
+
+  public func table(_ d: Fig2Data) -> String {
+    let rows = d.points.sorted { ($0.model, $0.warmup, $0.learningRate, $0.seed) < ($1.model, $1.warmup, $1.learningRate, $1.seed) }.map { p in
+      [ModelCatalog.title(p.model), "\(p.warmup)", String(format: "%g", p.learningRate), "\(p.seed)", p.status.rawValue,
+       String(format: "%.4g", p.lambdaInit), p.lambdaMid.map { String(format: "%.4g", $0) } ?? "–",
+       p.lambdaMid.map { String(format: "%.2f", $0 * p.learningRate / 2) } ?? "–",
+       p.finalLoss.map { String(format: "%.4f", $0) } ?? "–", p.testAccuracy.map { String(format: "%.3f", $0) } ?? "–"]
+    }
+    return markdownTable(
+      headers: ["model", "warmup", "peak η", "seed", "status", "λ1 init", "λ1 mid", "λ1·η/2", "final loss", "test acc"],
+      rows: rows, alignments: [.left, .right, .right, .right, .left, .right, .right, .right, .right, .right])
+  }
+
+  /// Tolerances: the same runs with the same status; λ1 at initialization within 1 % (only
+  /// rounding differs); mid-training λ1 within 10 % (training amplifies last-bit differences).
+  public func drift(_ d: Fig2Data, golden g: Fig2Data) -> [String] {
+    StabilityClaims.drift(d.points, g.points)
+  }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// The paper's claims C1–C4 as checks over the stability sweep's own points.
+public enum StabilityClaims {
+  /// Tolerance of "λ1 ≲ 2/η" for successful runs: λ1·η/2 ≤ 1.1.
+  public static let c1Tolerance = 1.1
+
+  public static func all(_ d: Fig2Data) -> [ClaimOutcome] { [c1(d.points), c2(d), c3(d.points), c4(d.points)] }
+
+  static func fmt(_ x: Double) -> String { String(format: "%.3g", x) }
+
+  public static func c1(_ points: [StabilityPoint]) -> ClaimOutcome {
+    let trained = points.filter { $0.status == .trained && $0.lambdaMid != nil }
+    let ratios = trained.map { ($0.lambdaMid ?? 0) * $0.learningRate / 2 }
+    let inside = ratios.filter { $0 <= c1Tolerance }.count
+    let worst = ratios.max() ?? .nan
+    let failed = points.filter { $0.status != .trained && $0.lambdaMid != nil }
+    let above = failed.filter { ($0.lambdaMid ?? 0) * $0.learningRate / 2 > 1 }.count
+    let holds = !trained.isEmpty && inside == trained.count
+    return ClaimOutcome(
+      id: "C1", statement: "Every run that trains successfully sits at λ1 ≲ 2/η mid-training; divergent runs were above 2/η before diverging.",
+      check: "successful runs: λ1·η/2 ≤ \(c1Tolerance) at the mid-training step (η the peak rate); diverged runs: last scheduled λ1 before divergence vs 2/η (reported, not required)",
+      holds: holds,
+      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst)); \(above) of \(failed.count) failed runs above 2/η before failing")
+  }
+
+  /// Largest peak η at which the model (without warmup) trained, per model.
+  static func largestTrainable(_ points: [StabilityPoint], model: String, warmup: Int) -> Double? {
+    points.filter { $0.model == model && $0.warmup == warmup && $0.status == .trained }.map(\.learningRate).max()
+  }
+
+  public static func c2(_ d: Fig2Data) -> ClaimOutcome {
+    // Per model: median λ1 at initialization and the largest trainable η without warmup.
+    var pairs: [(model: String, lambda: Double, eta: Double)] = []
+    for m in d.models {
+      let init0 = d.points.filter { $0.model == m && $0.warmup == 0 }.map(\.lambdaInit).filter(\.isFinite).sorted()
+      guard !init0.isEmpty, let eta = largestTrainable(d.points, model: m, warmup: 0) else { continue }
+      pairs.append((m, init0[init0.count / 2], eta))
+    }
+    // Discordant pairs: a model with higher λ1 at init that trains at a strictly larger η.
+    var concordant = 0, discordant = 0
+    for i in pairs.indices { for j in pairs.indices where i < j {
+      let dl = pairs[i].lambda - pairs[j].lambda, de = pairs[i].eta - pairs[j].eta
+      if dl * de < 0 { concordant += 1 } else if dl * de > 0 { discordant += 1 }
+    } }
+    let listing = pairs.map { "\($0.model): λ1₀ \(fmt($0.lambda)), η_max \(fmt($0.eta))" }.joined(separator: "; ")
+    return ClaimOutcome(
+      id: "C2", statement: "Models with higher λ1 at initialization diverge at smaller learning rates.",
+      check: "over model pairs (no warmup), higher median λ1 at init never goes with a strictly larger largest trainable η, and at least one pair orders strictly",
+      holds: pairs.count >= 2 && discordant == 0 && concordant > 0,
+      measured: "\(concordant) concordant, \(discordant) discordant pairs of \(pairs.count) models (\(listing))")
+  }
+
+  public static func c3(_ points: [StabilityPoint]) -> ClaimOutcome {
+    var witnesses: [String] = []
+    let models = Set(points.map(\.model)).sorted()
+    for m in models {
+      for p in points where p.model == m && p.warmup > 0 && p.status == .trained {
+        let without = points.filter { $0.model == m && $0.warmup == 0 && $0.learningRate == p.learningRate && $0.seed == p.seed }
+        if without.contains(where: { $0.status != .trained }) {
+          witnesses.append("\(m) at η = \(fmt(p.learningRate)) (warmup \(p.warmup))")
+        }
+      }
+    }
+    return ClaimOutcome(
+      id: "C3", statement: "Warmup makes trainable a peak η at which the same model without warmup diverges.",
+      check: "some (model, η, seed) trains with warmup and fails without",
+      holds: !witnesses.isEmpty,
+      measured: witnesses.isEmpty ? "no such η in the grid" : "\(witnesses.count): " + witnesses.prefix(6).joined(separator: "; "))
+  }
+
+  public static func c4(_ points: [StabilityPoint]) -> ClaimOutcome {
+    let cases = points.filter { $0.status == .diverged && $0.lambdaInit * $0.learningRate / 2 < 1 }
+    return ClaimOutcome(
+      id: "C4", statement: "A run can start below 2/η, sharpen, and still diverge.",
+      check: "a diverged run with λ1 at init < 2/η",
+      holds: !cases.isEmpty,
+      measured: cases.isEmpty ? "none" : cases.prefix(4).map { "\($0.model) η = \(fmt($0.learningRate)) w = \($0.warmup): λ1₀·η/2 = \(fmt($0.lambdaInit * $0.learningRate / 2))" }.joined(separator: "; "))
+  }
+
+  /// Differences from golden points beyond tolerance: same run set and statuses, λ1 at init
+  /// within 1 %, mid-training λ1 within 10 %.
+  public static func drift(_ a: [StabilityPoint], _ g: [StabilityPoint]) -> [String] {
+    func key(_ p: StabilityPoint) -> String { "\(p.model) η=\(p.learningRate) w=\(p.warmup) s=\(p.seed)" }
+    var out: [String] = []
+    let ga = Dictionary(g.map { (key($0), $0) }, uniquingKeysWith: { x, _ in x })
+    let aa = Dictionary(a.map { (key($0), $0) }, uniquingKeysWith: { x, _ in x })
+    for k in Set(ga.keys).symmetricDifference(aa.keys).sorted() { out.append("\(k): present in only one of result and golden") }
+    for (k, p) in aa.sorted(by: { $0.key < $1.key }) {
+      guard let q = ga[k] else { continue }
+      if p.status != q.status { out.append("\(k): status \(p.status.rawValue), golden \(q.status.rawValue)") }
+      if !close(p.lambdaInit, q.lambdaInit, 0.01) { out.append("\(k): λ1 init \(p.lambdaInit), golden \(q.lambdaInit) (1 %)") }
+      if let x = p.lambdaMid, let y = q.lambdaMid, !close(x, y, 0.10) { out.append("\(k): λ1 mid \(x), golden \(y) (10 %)") }
+      if (p.lambdaMid == nil) != (q.lambdaMid == nil) { out.append("\(k): mid λ1 present in only one") }
+    }
+    return out
+  }
+
+  static func close(_ a: Double, _ b: Double, _ rtol: Double) -> Bool {
+    (a.isNaN && b.isNaN) || abs(a - b) <= rtol * max(abs(a), abs(b), 1e-12)
+  }
+}

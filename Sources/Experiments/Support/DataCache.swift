@@ -1,0 +1,22 @@
+import Foundation
+import ML
+
+/// Data sets loaded once per process and shared by every run of a sweep (loading and
+/// standardizing Fashion-MNIST takes about a second; a sweep has hundreds of runs).
+public final class DataCache: @unchecked Sendable {
+  public static let shared = DataCache()
+  private let lock = NSLock()
+  private var images: [String: (train: Dataset<Float>, test: Dataset<Float>)] = [:]
+
+  /// Fashion-MNIST at `side`×`side`, class-balanced subsets of `train` and `test` examples.
+  public func fashionMNIST(side: Int, train: Int, test: Int) throws -> (train: Dataset<Float>, test: Dataset<Float>) {
+    let key = "fmnist-\(side)-\(train)-\(test)"
+    lock.lock()
+    defer { lock.unlock() }
+    if let d = images[key] { return d }
+    let d = (train: try FashionMNIST.load(.train, limit: train, side: side) as Dataset<Float>,
+             test: try FashionMNIST.load(.test, limit: test, side: side) as Dataset<Float>)
+    images[key] = d
+    return d
+  }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import ML
+
+/// Options shared by every experiment command (`repro fig2 …`, `repro all`, `repro render`).
+struct ExperimentOptions: ParsableArguments {
+  @Flag(help: "The small scale (the committed figures); same as --scale small.")
+  var small = false
+
+  @Option(help: "Scale: tiny, small or full (default: full unless --small).")
+  var scale: String?
+
+  @Option(help: "Root for results/, figures/, tables/ and REPRODUCE.md.")
+  var out: String = "."
+
+  @Option(help: "Runs side by side (each with --threads BLAS threads).")
+  var jobs: Int = 2
+
+  @Option(help: "BLAS threads per run.")
+  var threads: Int = 1
+
+  @Option(help: "Run only shard i of n (1-based), e.g. 2/8, for job arrays; render merges all shards.")
+  var shard: String?
+
+  @Option(help: "Base seed of the sweep.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Directory of the CIFAR-10 binary files (full scale).")
+  var dataDir: String?
+
+  @Option(name: .customLong("set"), help: "Override a setting, key=value (repeatable).")
+  var overrides: [String] = []
+
+  @Flag(help: "No progress output.")
+  var quiet = false
+
+  func validate() throws {
+    if small, let scale, scale != "small" { throw ValidationError("--small conflicts with --scale \(scale)") }
+    if let scale, ExperimentScale(rawValue: scale) == nil {
+      throw ValidationError("bad scale '\(scale)': expected tiny, small or full")
+    }
+    if let shard { _ = try Shard(parsing: shard) }
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+  }
+
+  var resolvedScale: ExperimentScale {
+    small ? .small : scale.flatMap(ExperimentScale.init(rawValue:)) ?? .full
+  }
+
+  func runOptions() throws -> RunOptions {
+    var o = RunOptions()
+    o.scale = resolvedScale
+    o.outDirectory = out
+    o.jobs = jobs
+    o.blasThreads = threads
+    o.shard = try shard.map(Shard.init(parsing:)) ?? .whole
+    o.seed = seed
+    o.dataDirectory = dataDir
+    o.overrides = overrides
+    o.quiet = quiet
+    return o
+  }
+}
+
+/// Prints a summary's closing lines: the claims and what was written.
+func report(_ s: RunSummary) {
+  print("\(s.experiment): \(s.runsPresent)/\(s.runsTotal) runs present (\(s.runsTrained) trained now), \(String(format: "%.1f", s.wallSeconds)) s")
+  for c in s.claims {
+    print("  \(c.id) \(c.holds ? "holds" : "does NOT hold"): \(c.measured)")
+  }
+  for path in s.written where path.hasSuffix(".png") || path.hasSuffix(".md") && !path.hasSuffix("REPRODUCE.md") {
+    print("  wrote \(path)")
+  }
+}
+
+/// A command named after an experiment: `repro fig2 --small`.
+protocol ExperimentCommand: ParsableCommand {
+  static var experimentID: String { get }
+  var options: ExperimentOptions { get }
+}
+
+extension ExperimentCommand {
+  func run() throws {
+    let e = try ExperimentRegistry.named(Self.experimentID)
+    report(try e.run(try options.runOptions()))
+  }
+}
+
+struct Fig2Command: ExperimentCommand {
+  static let experimentID = "fig2"
+  static let configuration = CommandConfiguration(
+    commandName: "fig2", abstract: "Fig 2 (Figs 9–12): λ1 at initialization and mid-training vs learning rate.")
+  @OptionGroup var options: ExperimentOptions
+}
+
+struct All: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Run every experiment in turn.")
+  @OptionGroup var options: ExperimentOptions
+
+  func run() throws {
+    let o = try options.runOptions()
+    for e in ExperimentRegistry.all { report(try e.run(o)) }
+  }
+}
+
+struct Render: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Re-draw an experiment's figure, table and claims from stored results (no training).")
+  @Argument(help: "Experiment id (see repro list).") var experiment: String
+  @OptionGroup var options: ExperimentOptions
+
+  func run() throws {
+    report(try ExperimentRegistry.named(experiment).render(try options.runOptions()))
+  }
+}
+
+struct List: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List the experiments with their paper references.")
+  @Flag(help: "Also list each experiment's --set keys.") var verbose = false
+
+  func run() throws {
+    for e in ExperimentRegistry.all {
+      let times = ExperimentScale.allCases.map { s in
+        "\(s.rawValue) \(e.estimatedSeconds(s).map { $0 < 90 ? "\(Int($0)) s" : "\(Int($0 / 60)) min" } ?? "unmeasured")"
+      }.joined(separator: ", ")
+      print("\(e.id)\t\(e.paperReference)\t\(e.title)\t[\(times)]")
+      if verbose { print("\tkeys: \(e.validKeys.joined(separator: ", "))") }
+    }
+  }
+}
+
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run every experiment at tiny scale and compare its figure data with the golden data (RECORD=1 re-records).")
+  @Option(help: "Directory of the golden data.") var golden: String = "Tests/Golden"
+  @Option(help: "Only these experiments (comma-separated).") var only: String?
+  @Option(help: "BLAS threads (golden data are recorded with 1).") var threads: Int = 1
+
+  struct Drift: Error, CustomStringConvertible {
+    let count: Int
+    var description: String { "\(count) experiment(s) drifted from their golden data" }
+  }
+
+  func run() throws {
+    let record = ProcessInfo.processInfo.environment["RECORD"] == "1"
+    var o = RunOptions()
+    o.blasThreads = threads
+    o.jobs = 1
+    o.quiet = true
+    let ids = only.map { $0.split(separator: ",").map(String.init) } ?? ExperimentRegistry.all.map(\.id)
+    var drifted = 0
+    for id in ids {
+      let r = try ExperimentRegistry.named(id).check(o, goldenDirectory: golden, record: record)
+      let verdict = r.drift.isEmpty ? (r.recorded ? "recorded" : "matches golden") : "DRIFT"
+      print("\(id): \(verdict) (\(String(format: "%.1f", r.seconds)) s)")
+      for d in r.drift.prefix(20) { print("  \(d)") }
+      for c in r.claims { print("  \(c.id) \(c.holds ? "holds" : "does not hold") at tiny scale: \(c.measured)") }
+      if !r.drift.isEmpty { drifted += 1 }
+    }
+    if drifted > 0 { throw Drift(count: drifted) }
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Plotting
+import Testing
+@testable import Experiments
+
+/// A toy experiment whose runs square numbers, counting executions and failing on demand, so
+/// resume and sharding are tested without training anything.
+final class ExecutionLog: @unchecked Sendable {
+  let lock = NSLock()
+  var executed: [Int] = []
+  var failAt: Int?
+  func record(_ x: Int) throws {
+    lock.lock()
+    defer { lock.unlock() }
+    if x == failAt { throw Killed() }
+    executed.append(x)
+  }
+  struct Killed: Error {}
+}
+
+struct ToySettings: Codable, Hashable, Sendable, Overridable {
+  var count = 6
+  static var fields: [ConfigField<ToySettings>] { [.int("count", \.count)] }
+}
+
+struct Toy: Experiment {
+  let log: ExecutionLog
+  let id = "toy"
+  let title = "Squares"
+  let paperReference = "none"
+  let resultsVersion = 1
+  func estimatedSeconds(_ scale: ExperimentScale) -> Double? { 1 }
+  func settings(for scale: ExperimentScale, seed: UInt64) -> ToySettings { ToySettings() }
+  func runs(_ s: ToySettings) -> [Int] { Array(0..<s.count) }
+  func label(_ r: Int) -> String { "x=\(r)" }
+  func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int {
+    try log.record(r)
+    return r * r
+  }
+  func summarize(_ o: Int) -> String { "\(o)" }
+  func figureData(settings: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] { results.map(\.outcome).sorted() }
+  func claims(_ d: [Int]) -> [ClaimOutcome] {
+    [ClaimOutcome(id: "T1", statement: "squares are non-negative", check: "all ≥ 0", holds: d.allSatisfy { $0 >= 0 }, measured: "\(d.count) values")]
+  }
+  func figure(_ d: [Int], caption: String) -> Figure {
+    var ax = Axes(title: "squares")
+    ax.scatter(x: d.indices.map(Double.init), y: d.map(Double.init), color: Palette.blue, label: "x²")
+    var f = Figure(caption: caption)
+    f[0, 0] = ax
+    return f
+  }
+  func table(_ d: [Int]) -> String { d.map(String.init).joined(separator: ", ") }
+  func drift(_ d: [Int], golden: [Int]) -> [String] { d == golden ? [] : ["\(d) vs \(golden)"] }
+}
+
+@Suite("Experiment runner")
+struct RunnerTests {
+  func options(_ root: String) -> RunOptions {
+    var o = RunOptions()
+    o.scale = .tiny
+    o.outDirectory = root
+    o.quiet = true
+    return o
+  }
+
+  func tempRoot() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("repro-runner-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+  }
+
+  @Test func resumesAfterAKillMidSweep() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    log.failAt = 3  // the "kill": run 3 aborts the sweep
+    #expect(throws: ExecutionLog.Killed.self) { _ = try ExperimentRunner(Toy(log: log), options: options(root)).run() }
+    #expect(log.executed == [0, 1, 2])
+    log.failAt = nil
+    let s = try ExperimentRunner(Toy(log: log), options: options(root)).run()
+    // Only the runs that were not stored are trained again.
+    #expect(log.executed == [0, 1, 2, 3, 4, 5])
+    #expect(s.runsPresent == 6 && s.runsTrained == 3)
+    // Outputs: figure, data, table, and a REPRODUCE.md section with the claims.
+    for f in ["figures/toy.png", "figures/toy.svg", "figures/data/toy.json", "tables/toy.md", "REPRODUCE.md"] {
+      #expect(FileManager.default.fileExists(atPath: root + "/" + f), "\(f)")
+    }
+    let reproduce = try String(contentsOfFile: root + "/REPRODUCE.md", encoding: .utf8)
+    #expect(reproduce.contains("<!-- BEGIN toy -->") && reproduce.contains("squares are non-negative"))
+    // Rendering again replaces the section instead of appending another.
+    _ = try ExperimentRunner(Toy(log: log), options: options(root)).render()
+    let again = try String(contentsOfFile: root + "/REPRODUCE.md", encoding: .utf8)
+    #expect(again.components(separatedBy: "<!-- BEGIN toy -->").count == 2)
+  }
+
+  @Test func shardsRunDisjointPartsAndRenderMerges() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    var o = options(root)
+    o.shard = try Shard(parsing: "1/2")
+    let first = try ExperimentRunner(Toy(log: log), options: o).run()
+    #expect(log.executed == [0, 2, 4] && first.runsPresent == 3)
+    o.shard = try Shard(parsing: "2/2")
+    let second = try ExperimentRunner(Toy(log: log), options: o).run()
+    #expect(log.executed.sorted() == [0, 1, 2, 3, 4, 5] && second.runsPresent == 6)
+    let data = try JSONDecoder().decode(ExperimentReport<[Int]>.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/figures/data/toy.json")))
+    #expect(data.data == [0, 1, 4, 9, 16, 25] && data.claims.first?.holds == true)
+  }
+
+  @Test func parallelJobsTrainEachRunOnce() throws {
+    let log = ExecutionLog()
+    var o = options(tempRoot())
+    o.jobs = 2
+    _ = try ExperimentRunner(Toy(log: log), options: o).run()
+    #expect(log.executed.sorted() == [0, 1, 2, 3, 4, 5])
+  }
+
+  @Test func corruptStoredRunIsRedone() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    _ = try ExperimentRunner(Toy(log: log), options: options(root)).run()
+    let runner = ExperimentRunner(Toy(log: log), options: options(root))
+    let dir = runner.store.directory(experiment: "toy", scale: "tiny", key: try runner.key(4))
+    try Data("{\"outcome\": ".utf8).write(to: dir.appendingPathComponent("result.json"))
+    _ = try runner.run()
+    #expect(log.executed.filter { $0 == 4 }.count == 2)
+  }
+
+  @Test func overridesChangeKeysAndUnknownKeysFail() throws {
+    let log = ExecutionLog()
+    var o = options(tempRoot())
+    o.overrides = ["count=2"]
+    let s = try ExperimentRunner(Toy(log: log), options: o).run()
+    #expect(s.runsTotal == 2)
+    o.overrides = ["cnt=2"]
+    #expect(throws: HarnessError.unknownKey("cnt", valid: ["count"])) { _ = try ExperimentRunner(Toy(log: log), options: o).run() }
+  }
+
+  @Test func goldenCheckRecordsThenMatchesThenDetectsDrift() throws {
+    let golden = tempRoot()
+    let first = try GoldenCheck.check(Toy(log: ExecutionLog()), options: options(tempRoot()), goldenDirectory: golden, record: false)
+    #expect(first.recorded && !first.drift.isEmpty)  // a missing golden file fails once, recorded
+    let second = try GoldenCheck.check(Toy(log: ExecutionLog()), options: options(tempRoot()), goldenDirectory: golden, record: false)
+    #expect(second.drift.isEmpty && !second.recorded)
+    // Tamper with the golden data: drift is reported.
+    let path = golden + "/toy.json"
+    var report = try JSONDecoder().decode(ExperimentReport<[Int]>.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    report.data[1] = 2
+    try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: path))
+    let third = try GoldenCheck.check(Toy(log: ExecutionLog()), options: options(tempRoot()), goldenDirectory: golden, record: false)
+    #expect(third.drift.count == 1)
+  }
+}
