@@ -11,7 +11,10 @@ public struct Batch<S: TensorScalar>: Sendable {
   public var inputs: Tensor<S>
   public var labels: [Int]
   public init(inputs: Tensor<S>, labels: [Int]) {
-    precondition(inputs.rank >= 1 && inputs.shape[0] == labels.count,
+    // One label per example, or one per position of a sequence batch [B, T] (a language model
+    // predicts every next token, so its logits are [B·T, V]).
+    precondition(inputs.rank >= 1 && (inputs.shape[0] == labels.count
+                   || (inputs.rank >= 2 && inputs.shape[0] * inputs.shape[1] == labels.count)),
                  "batch: \(labels.count) labels for inputs \(inputs.shape)")
     self.inputs = inputs
     self.labels = labels
