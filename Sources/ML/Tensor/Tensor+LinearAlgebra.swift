@@ -1,10 +1,13 @@
 extension Tensor {
-  /// Matrix product op(a)·op(b). `a` is [..., m, k] (or [..., k, m] when transposed); `b` is
-  /// either a matrix shared by every leading index of `a` (a dense layer: the leading dimensions
-  /// fold into m, one GEMM) or has the same leading dimensions (one GEMM per index).
-  public static func matmul(
-    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false
-  ) -> Tensor {
+  /// How a product op(a)·op(b) maps onto GEMM calls: the result shape, the GEMM sizes, and
+  /// per-batch offsets (nil when a's leading dimensions fold into one GEMM).
+  struct MatmulPlan {
+    var shape: [Int]
+    var m: Int, n: Int, k: Int
+    var batch: (count: Int, a: Int, b: Int, c: Int)?
+  }
+
+  static func matmulPlan(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool) -> MatmulPlan {
     precondition(a.rank >= 2 && b.rank >= 2, "matmul needs rank ≥ 2, got \(a.shape), \(b.shape)")
     let ar = a.shape[a.rank - 2], ac = a.shape[a.rank - 1]
     let br = b.shape[b.rank - 2], bc = b.shape[b.rank - 1]
@@ -14,37 +17,59 @@ extension Tensor {
     let batchA = Array(a.shape.dropLast(2))
     if b.rank == 2 && !transposeA {
       // Fold a's leading dimensions into the row count: one large GEMM.
-      let rows = a.count / Swift.max(k, 1)
-      return Tensor(shape: batchA + [m, n]) { out in
-        gemmInto(out.baseAddress!, a, false, b, transposeB, rows, n, k, batchOffsets: nil)
-      }
+      return MatmulPlan(shape: batchA + [m, n], m: a.count / Swift.max(k, 1), n: n, k: k, batch: nil)
     }
     let batchB = Array(b.shape.dropLast(2))
     precondition(batchA == batchB || batchB.isEmpty,
                  "matmul batch dimensions differ: \(a.shape) · \(b.shape)")
     let batch = batchA.reduce(1, *)
-    return Tensor(shape: batchA + [m, n]) { out in
-      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, m, n, k,
-               batchOffsets: (batch, ar * ac, batchB.isEmpty ? 0 : br * bc, m * n))
+    return MatmulPlan(shape: batchA + [m, n], m: m, n: n, k: k,
+                      batch: (batch, ar * ac, batchB.isEmpty ? 0 : br * bc, m * n))
+  }
+
+  /// Matrix product op(a)·op(b). `a` is [..., m, k] (or [..., k, m] when transposed); `b` is
+  /// either a matrix shared by every leading index of `a` (a dense layer: the leading dimensions
+  /// fold into m, one GEMM) or has the same leading dimensions (one GEMM per index).
+  public static func matmul(
+    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false
+  ) -> Tensor {
+    let p = matmulPlan(a, transposeA, b, transposeB)
+    return Tensor(shape: p.shape) { out in
+      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, p.m, p.n, p.k, batchOffsets: p.batch, beta: 0)
+    }
+  }
+
+  /// c += op(a)·op(b), in place (GEMM with β = 1): sums of products without a temporary and
+  /// an extra pass, e.g. the tangent Ȧ·B + A·Ḃ of a product.
+  public static func matmul(
+    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false, addingTo c: inout Tensor
+  ) {
+    let p = matmulPlan(a, transposeA, b, transposeB)
+    precondition(c.shape == p.shape, "matmul accumulate: target \(c.shape) vs product \(p.shape)")
+    c.withUnsafeMutableBufferPointer { out in
+      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, p.m, p.n, p.k, batchOffsets: p.batch, beta: 1)
     }
   }
 
   @usableFromInline
   static func gemmInto(
     _ out: UnsafeMutablePointer<Scalar>, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool,
-    _ m: Int, _ n: Int, _ k: Int, batchOffsets: (count: Int, a: Int, b: Int, c: Int)?
+    _ m: Int, _ n: Int, _ k: Int, batchOffsets: (count: Int, a: Int, b: Int, c: Int)?, beta: Scalar
   ) {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         let lda = ta ? m : k, ldb = tb ? k : n
         let (count, sa, sb, sc) = batchOffsets ?? (1, 0, 0, 0)
         if m == 0 || n == 0 { return }
-        if k == 0 { out.initialize(repeating: 0, count: count * m * n); return }
+        if k == 0 {
+          if beta == 0 { out.initialize(repeating: 0, count: count * m * n) }
+          return
+        }
         for i in 0..<count {
           Scalar.gemm(
             transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
             a: pa.baseAddress! + i * sa, lda: lda, b: pb.baseAddress! + i * sb, ldb: ldb,
-            beta: 0, c: out + i * sc, ldc: n)
+            beta: beta, c: out + i * sc, ldc: n)
         }
       }
     }

@@ -42,7 +42,9 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
   }
 
   public init(repeating value: Scalar, shape: [Int]) {
-    self.init(shape: shape) { $0.initialize(repeating: value) }
+    // Through a specialized kernel: `initialize(repeating:)` from unspecialized generic code
+    // copies element by element through value witnesses.
+    self.init(shape: shape) { fillKernel($0, value) }
   }
 
   public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
@@ -146,4 +148,12 @@ extension Tensor {
     }
     return strides
   }
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func fillKernel<S: TensorScalar>(_ p: UnsafeMutableBufferPointer<S>, _ value: S) {
+  guard let base = p.baseAddress else { return }
+  for i in 0..<p.count { base[i] = value }
 }

@@ -1,0 +1,254 @@
+import RealModule
+
+// Fused kernels for the hottest composite ops (softmax, GELU, ReLU's pullback). Each replaces
+// a chain of element-wise passes by one loop, and carries its exact tangent rule, so the
+// forward-over-reverse HVP stays exact. Optional tangents are nil = zero, as everywhere.
+
+// MARK: - Softmax over the last axis
+
+/// s = softmax(x) row-wise, and (when ẋ is given) ṡ = s ⊙ (ẋ − ⟨s, ẋ⟩).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor<S>, Tensor<S>?) {
+  let n = x.shape.last ?? 1
+  let rows = n == 0 ? 0 : x.count / n
+  let s = Tensor<S>(shape: x.shape) { out in
+    x.withUnsafeBufferPointer { px in
+      let X = px.baseAddress!, O = out.baseAddress!
+      for r in 0..<rows {
+        let xr = X + r * n, orow = O + r * n
+        var m = -S.infinity
+        for j in 0..<n { m = Swift.max(m, xr[j]) }
+        var total: S = 0
+        for j in 0..<n { let e = S.exp(xr[j] - m); orow[j] = e; total += e }
+        let inv = 1 / total
+        for j in 0..<n { orow[j] *= inv }
+      }
+    }
+  }
+  guard let xt else { return (s, nil) }
+  let st = Tensor<S>(shape: x.shape) { out in
+    s.withUnsafeBufferPointer { ps in
+      xt.withUnsafeBufferPointer { pt in
+        let Sp = ps.baseAddress!, T = pt.baseAddress!, O = out.baseAddress!
+        for r in 0..<rows {
+          let o = r * n
+          var dot: S = 0
+          for j in 0..<n { dot += Sp[o + j] * T[o + j] }
+          for j in 0..<n { O[o + j] = Sp[o + j] * (T[o + j] - dot) }
+        }
+      }
+    }
+  }
+  return (s, st)
+}
+
+/// The softmax pullback x̄ = s ⊙ (g − ⟨s, g⟩) row-wise, with its tangent
+/// ṡ ⊙ (g − ⟨s, g⟩) + s ⊙ (ġ − ⟨ṡ, g⟩ − ⟨s, ġ⟩).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func softmaxPullbackKernel<S: TensorScalar>(
+  _ s: Tensor<S>, _ st: Tensor<S>?, _ g: Tensor<S>, _ gt: Tensor<S>?
+) -> (Tensor<S>, Tensor<S>?) {
+  precondition(s.shape == g.shape, "softmax pullback: \(s.shape) vs \(g.shape)")
+  let n = s.shape.last ?? 1
+  let rows = n == 0 ? 0 : s.count / n
+  var dots = [S](repeating: 0, count: rows)
+  let primal = Tensor<S>(shape: s.shape) { out in
+    s.withUnsafeBufferPointer { ps in
+      g.withUnsafeBufferPointer { pg in
+        let Sp = ps.baseAddress!, G = pg.baseAddress!, O = out.baseAddress!
+        for r in 0..<rows {
+          let o = r * n
+          var dot: S = 0
+          for j in 0..<n { dot += Sp[o + j] * G[o + j] }
+          dots[r] = dot
+          for j in 0..<n { O[o + j] = Sp[o + j] * (G[o + j] - dot) }
+        }
+      }
+    }
+  }
+  if st == nil && gt == nil { return (primal, nil) }
+  let tangent = Tensor<S>(shape: s.shape) { out in
+    out.initialize(repeating: 0)
+    s.withUnsafeBufferPointer { ps in
+      g.withUnsafeBufferPointer { pg in
+        let Sp = ps.baseAddress!, G = pg.baseAddress!, O = out.baseAddress!
+        if let st {
+          st.withUnsafeBufferPointer { pst in
+            let ST = pst.baseAddress!
+            for r in 0..<rows {
+              let o = r * n, dot = dots[r]
+              var stg: S = 0
+              for j in 0..<n { stg += ST[o + j] * G[o + j] }
+              for j in 0..<n { O[o + j] += ST[o + j] * (G[o + j] - dot) - Sp[o + j] * stg }
+            }
+          }
+        }
+        if let gt {
+          gt.withUnsafeBufferPointer { pgt in
+            let GT = pgt.baseAddress!
+            for r in 0..<rows {
+              let o = r * n
+              var sgt: S = 0
+              for j in 0..<n { sgt += Sp[o + j] * GT[o + j] }
+              for j in 0..<n { O[o + j] += Sp[o + j] * (GT[o + j] - sgt) }
+            }
+          }
+        }
+      }
+    }
+  }
+  return (primal, tangent)
+}
+
+extension Dual {
+  /// Softmax over the last axis; tangent s ⊙ (ẋ − ⟨s, ẋ⟩).
+  public func softmaxLastAxis() -> Dual {
+    let (s, st) = softmaxKernel(primal, tangent)
+    return Dual(s, tangent: st)
+  }
+
+  /// The pullback of softmax at output s for cotangent g (fused, exact tangent).
+  public static func softmaxPullback(output s: Dual, cotangent g: Dual) -> Dual {
+    let (p, t) = softmaxPullbackKernel(s.primal, s.tangent, g.primal, g.tangent)
+    return Dual(p, tangent: t)
+  }
+}
+
+// MARK: - GELU
+
+/// GELU and its first two derivatives at x, with Φ the normal CDF and φ its density:
+/// y = xΦ(x), y′ = Φ(x) + xφ(x), y″ = φ(x)(2 − x²).
+@inlinable @inline(__always)
+func geluTerms<S: TensorScalar>(_ x: S) -> (cdf: S, pdf: S) {
+  let cdf = S(0.5) * (1 + S.erf(x * S(0.70710678118654752440)))
+  let pdf = S.exp(S(-0.5) * x * x) * S(0.39894228040143267794)
+  return (cdf, pdf)
+}
+
+/// y = GELU(x) and, when ẋ is given, ẏ = y′(x)·ẋ.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func geluKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor<S>, Tensor<S>?) {
+  let n = x.count
+  guard let xt else {
+    return (Tensor(shape: x.shape) { out in
+      x.withUnsafeBufferPointer { X in
+        for i in 0..<n { out[i] = X[i] * S(0.5) * (1 + S.erf(X[i] * S(0.70710678118654752440))) }
+      }
+    }, nil)
+  }
+  var tangent = Tensor<S>(zeros: [0])
+  let y = Tensor<S>(shape: x.shape) { out in
+    tangent = Tensor<S>(shape: x.shape) { tout in
+      x.withUnsafeBufferPointer { X in
+        xt.withUnsafeBufferPointer { T in
+          for i in 0..<n {
+            let (cdf, pdf) = geluTerms(X[i])
+            out[i] = X[i] * cdf
+            tout[i] = (cdf + X[i] * pdf) * T[i]
+          }
+        }
+      }
+    }
+  }
+  return (y, tangent)
+}
+
+/// The GELU pullback x̄ = g·y′(x), with tangent ġ·y′(x) + g·y″(x)·ẋ.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func geluPullbackKernel<S: TensorScalar>(
+  _ x: Tensor<S>, _ xt: Tensor<S>?, _ g: Tensor<S>, _ gt: Tensor<S>?
+) -> (Tensor<S>, Tensor<S>?) {
+  precondition(x.shape == g.shape, "GELU pullback: \(x.shape) vs \(g.shape)")
+  let n = x.count
+  if xt == nil && gt == nil {
+    return (Tensor(shape: x.shape) { out in
+      x.withUnsafeBufferPointer { X in
+        g.withUnsafeBufferPointer { G in
+          for i in 0..<n {
+            let (cdf, pdf) = geluTerms(X[i])
+            out[i] = G[i] * (cdf + X[i] * pdf)
+          }
+        }
+      }
+    }, nil)
+  }
+  var tangent = Tensor<S>(zeros: [0])
+  let primal = Tensor<S>(shape: x.shape) { out in
+    tangent = Tensor<S>(shape: x.shape) { tout in
+      x.withUnsafeBufferPointer { X in
+        g.withUnsafeBufferPointer { G in
+          for i in 0..<n {
+            let (cdf, pdf) = geluTerms(X[i])
+            out[i] = G[i] * (cdf + X[i] * pdf)
+            tout[i] = 0
+          }
+          if let gt {
+            gt.withUnsafeBufferPointer { GT in
+              for i in 0..<n {
+                let (cdf, pdf) = geluTerms(X[i])
+                tout[i] = GT[i] * (cdf + X[i] * pdf)
+              }
+            }
+          }
+          if let xt {
+            xt.withUnsafeBufferPointer { XT in
+              for i in 0..<n {
+                let x = X[i]
+                let pdf = S.exp(S(-0.5) * x * x) * S(0.39894228040143267794)
+                tout[i] += G[i] * pdf * (2 - x * x) * XT[i]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return (primal, tangent)
+}
+
+extension Dual {
+  /// GELU(x) = xΦ(x) with tangent (Φ + xφ)·ẋ.
+  public func gelu() -> Dual {
+    let (y, t) = geluKernel(primal, tangent)
+    return Dual(y, tangent: t)
+  }
+
+  /// The GELU pullback at input x for cotangent g (fused, exact tangent).
+  public static func geluPullback(input x: Dual, cotangent g: Dual) -> Dual {
+    let (p, t) = geluPullbackKernel(x.primal, x.tangent, g.primal, g.tangent)
+    return Dual(p, tangent: t)
+  }
+}
+
+// MARK: - ReLU
+
+/// g ⊙ [y > 0] (and the same mask on ġ): ReLU's pullback read from its output y, since
+/// y > 0 ⇔ x > 0. The mask is piecewise constant, so this is the exact tangent a.e.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func positiveMaskKernel<S: TensorScalar>(_ g: Tensor<S>, where y: Tensor<S>) -> Tensor<S> {
+  precondition(g.shape == y.shape, "ReLU pullback: \(g.shape) vs \(y.shape)")
+  return Tensor(shape: g.shape) { out in
+    g.withUnsafeBufferPointer { G in
+      y.withUnsafeBufferPointer { Y in
+        for i in 0..<G.count { out[i] = Y[i] > 0 ? G[i] : 0 }
+      }
+    }
+  }
+}
+
+extension Dual {
+  /// ReLU's pullback at output y: ḡ ⊙ [y > 0], tangent ġ ⊙ [y > 0].
+  public static func reluPullback(output y: Tensor<S>, cotangent g: Dual) -> Dual {
+    Dual(positiveMaskKernel(g.primal, where: y), tangent: g.tangent.map { positiveMaskKernel($0, where: y) })
+  }
+}
