@@ -21,7 +21,7 @@ func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor
         var m = -S.infinity
         for j in 0..<n { m = Swift.max(m, xr[j]) }
         var total: S = 0
-        for j in 0..<n { let e = S.exp(xr[j] - m); orow[j] = e; total += e }
+        for j in 0..<n { let e = S.fastExp(xr[j] - m); orow[j] = e; total += e }
         let inv = 1 / total
         for j in 0..<n { orow[j] *= inv }
       }
@@ -124,8 +124,8 @@ extension Dual {
 /// y = xΦ(x), y′ = Φ(x) + xφ(x), y″ = φ(x)(2 − x²).
 @inlinable @inline(__always)
 func geluTerms<S: TensorScalar>(_ x: S) -> (cdf: S, pdf: S) {
-  let cdf = S(0.5) * (1 + S.erf(x * S(0.70710678118654752440)))
-  let pdf = S.exp(S(-0.5) * x * x) * S(0.39894228040143267794)
+  let cdf = S(0.5) * (1 + S.fastErf(x * S(0.70710678118654752440)))
+  let pdf = S.fastExp(S(-0.5) * x * x) * S(0.39894228040143267794)
   return (cdf, pdf)
 }
 
@@ -138,7 +138,7 @@ func geluKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor<S>
   guard let xt else {
     return (Tensor(shape: x.shape) { out in
       x.withUnsafeBufferPointer { X in
-        for i in 0..<n { out[i] = X[i] * S(0.5) * (1 + S.erf(X[i] * S(0.70710678118654752440))) }
+        for i in 0..<n { out[i] = X[i] * S(0.5) * (1 + S.fastErf(X[i] * S(0.70710678118654752440))) }
       }
     }, nil)
   }
@@ -180,30 +180,21 @@ func geluPullbackKernel<S: TensorScalar>(
       }
     }, nil)
   }
+  // One loop for both tangent terms (a missing one is zero): erf and exp once per element.
+  let xt = xt ?? Tensor(zeros: x.shape), gt = gt ?? Tensor(zeros: x.shape)
   var tangent = Tensor<S>(zeros: [0])
   let primal = Tensor<S>(shape: x.shape) { out in
     tangent = Tensor<S>(shape: x.shape) { tout in
       x.withUnsafeBufferPointer { X in
         g.withUnsafeBufferPointer { G in
-          for i in 0..<n {
-            let (cdf, pdf) = geluTerms(X[i])
-            out[i] = G[i] * (cdf + X[i] * pdf)
-            tout[i] = 0
-          }
-          if let gt {
-            gt.withUnsafeBufferPointer { GT in
-              for i in 0..<n {
-                let (cdf, pdf) = geluTerms(X[i])
-                tout[i] = GT[i] * (cdf + X[i] * pdf)
-              }
-            }
-          }
-          if let xt {
+          gt.withUnsafeBufferPointer { GT in
             xt.withUnsafeBufferPointer { XT in
               for i in 0..<n {
                 let x = X[i]
-                let pdf = S.exp(S(-0.5) * x * x) * S(0.39894228040143267794)
-                tout[i] += G[i] * pdf * (2 - x * x) * XT[i]
+                let (cdf, pdf) = geluTerms(x)
+                let d1 = cdf + x * pdf
+                out[i] = G[i] * d1
+                tout[i] = GT[i] * d1 + G[i] * pdf * (2 - x * x) * XT[i]
               }
             }
           }
