@@ -101,7 +101,7 @@ extension Variable {
 
   /// ReLU with the almost-everywhere derivative (0 at 0).
   public func relu() -> Variable {
-    let y = value.applying(.relu)
+    let y = value.relu()
     // The mask [x > 0] is read from the output in the pullback: no extra pass or tensor here.
     return Variable.record(y, inputs: [self]) { g, _ in [Dual.reluPullback(output: y.primal, cotangent: g)] }
   }
