@@ -231,6 +231,18 @@ struct LayerGradientTests {
     checkHVP("residual", at: [x]) { scalarized(residual($0[0]) { $0.tanh() }) }
   }
 
+  @Test func causalSoftmax() {
+    let x: Tensor<Double> = randomTensor([2, 3, 4, 4], seed: 62)
+    let mask = Tensor<Double>(shape: [4, 4]) { m in
+      for i in 0..<4 { for j in 0..<4 { m[i * 4 + j] = j > i ? -1e9 : 0 } }
+    }
+    let fused = Variable(constant: x).softmax(causal: true).primal
+    expectClose(fused, Variable(constant: x + mask).softmax().primal, rtol: 1e-12, atol: 1e-15, "causal = masked softmax")
+    #expect(fused[1, 2, 0, 3] == 0)
+    checkGradient("causal softmax", at: [x]) { scalarized($0[0].softmax(causal: true)) }
+    checkHVP("causal softmax", at: [x]) { scalarized($0[0].softmax(causal: true)) }
+  }
+
   @Test func causalSelfAttention() {
     let h = LayerHarness { CausalSelfAttention(width: 4, heads: 2, name: "attn", registry: &$0) }
     #expect(h.network.parameterSpecs.map(\.name) == ["attn.query.weight", "attn.query.bias", "attn.key.weight",

@@ -6,24 +6,79 @@ import RealModule
 
 // MARK: - Softmax over the last axis
 
+/// Σ a[j]·b[j] with eight independent accumulators, so the loop vectorizes without
+/// reassociation licence.
+@inlinable @inline(__always)
+func rowDot<S: TensorScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ n: Int) -> S {
+  var acc = (S(0), S(0), S(0), S(0), S(0), S(0), S(0), S(0))
+  var j = 0
+  while j + 8 <= n {
+    acc.0 += a[j] * b[j]; acc.1 += a[j + 1] * b[j + 1]; acc.2 += a[j + 2] * b[j + 2]; acc.3 += a[j + 3] * b[j + 3]
+    acc.4 += a[j + 4] * b[j + 4]; acc.5 += a[j + 5] * b[j + 5]; acc.6 += a[j + 6] * b[j + 6]; acc.7 += a[j + 7] * b[j + 7]
+    j += 8
+  }
+  var s = ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7))
+  while j < n { s += a[j] * b[j]; j += 1 }
+  return s
+}
+
+/// Σ a[j], eight accumulators.
+@inlinable @inline(__always)
+func rowSum<S: TensorScalar>(_ a: UnsafePointer<S>, _ n: Int) -> S {
+  var acc = (S(0), S(0), S(0), S(0), S(0), S(0), S(0), S(0))
+  var j = 0
+  while j + 8 <= n {
+    acc.0 += a[j]; acc.1 += a[j + 1]; acc.2 += a[j + 2]; acc.3 += a[j + 3]
+    acc.4 += a[j + 4]; acc.5 += a[j + 5]; acc.6 += a[j + 6]; acc.7 += a[j + 7]
+    j += 8
+  }
+  var s = ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7))
+  while j < n { s += a[j]; j += 1 }
+  return s
+}
+
+/// max a[j], eight lanes.
+@inlinable @inline(__always)
+func rowMax<S: TensorScalar>(_ a: UnsafePointer<S>, _ n: Int) -> S {
+  var m = (-S.infinity, -S.infinity, -S.infinity, -S.infinity, -S.infinity, -S.infinity, -S.infinity, -S.infinity)
+  var j = 0
+  while j + 8 <= n {
+    m.0 = Swift.max(m.0, a[j]); m.1 = Swift.max(m.1, a[j + 1]); m.2 = Swift.max(m.2, a[j + 2]); m.3 = Swift.max(m.3, a[j + 3])
+    m.4 = Swift.max(m.4, a[j + 4]); m.5 = Swift.max(m.5, a[j + 5]); m.6 = Swift.max(m.6, a[j + 6]); m.7 = Swift.max(m.7, a[j + 7])
+    j += 8
+  }
+  var r = Swift.max(Swift.max(Swift.max(m.0, m.1), Swift.max(m.2, m.3)), Swift.max(Swift.max(m.4, m.5), Swift.max(m.6, m.7)))
+  while j < n { r = Swift.max(r, a[j]); j += 1 }
+  return r
+}
+
+/// The number of live entries of row r: all n, or with `causal` (the last two axes are a
+/// square [T, T] of query × key) the keys 0...t of query t = r mod T. Entries past it are
+/// exactly 0 in s, ṡ and every cotangent, as a −∞ mask before the softmax would give.
+@inlinable @inline(__always)
+func liveLength(row r: Int, n: Int, causal: Bool) -> Int { causal ? r % n + 1 : n }
+
 /// s = softmax(x) row-wise, and (when ẋ is given) ṡ = s ⊙ (ẋ − ⟨s, ẋ⟩).
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 @usableFromInline
-func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor<S>, Tensor<S>?) {
+func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?, causal: Bool) -> (Tensor<S>, Tensor<S>?) {
   let n = x.shape.last ?? 1
   let rows = n == 0 ? 0 : x.count / n
+  if causal {
+    precondition(x.rank >= 2 && x.shape[x.rank - 2] == n, "causal softmax needs square [.., T, T] scores, got \(x.shape)")
+  }
   let s = Tensor<S>(shape: x.shape) { out in
     x.withUnsafeBufferPointer { px in
       let X = px.baseAddress!, O = out.baseAddress!
       for r in 0..<rows {
         let xr = X + r * n, orow = O + r * n
-        var m = -S.infinity
-        for j in 0..<n { m = Swift.max(m, xr[j]) }
-        var total: S = 0
-        for j in 0..<n { let e = S.fastExp(xr[j] - m); orow[j] = e; total += e }
-        let inv = 1 / total
-        for j in 0..<n { orow[j] *= inv }
+        let live = liveLength(row: r, n: n, causal: causal)
+        let m = rowMax(xr, live)
+        for j in 0..<live { orow[j] = S.fastExp(xr[j] - m) }
+        let inv = 1 / rowSum(UnsafePointer(orow), live)
+        for j in 0..<live { orow[j] *= inv }
+        for j in live..<n { orow[j] = 0 }
       }
     }
   }
@@ -34,9 +89,10 @@ func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor
         let Sp = ps.baseAddress!, T = pt.baseAddress!, O = out.baseAddress!
         for r in 0..<rows {
           let o = r * n
-          var dot: S = 0
-          for j in 0..<n { dot += Sp[o + j] * T[o + j] }
-          for j in 0..<n { O[o + j] = Sp[o + j] * (T[o + j] - dot) }
+          let live = liveLength(row: r, n: n, causal: causal)
+          let dot = rowDot(Sp + o, T + o, live)
+          for j in 0..<live { O[o + j] = Sp[o + j] * (T[o + j] - dot) }
+          for j in live..<n { O[o + j] = 0 }
         }
       }
     }
@@ -45,12 +101,13 @@ func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?) -> (Tensor
 }
 
 /// The softmax pullback x̄ = s ⊙ (g − ⟨s, g⟩) row-wise, with its tangent
-/// ṡ ⊙ (g − ⟨s, g⟩) + s ⊙ (ġ − ⟨ṡ, g⟩ − ⟨s, ġ⟩).
+/// ṡ ⊙ (g − ⟨s, g⟩) + s ⊙ (ġ − ⟨ṡ, g⟩ − ⟨s, ġ⟩). (Masked entries have s = ṡ = 0, so they
+/// contribute nothing and get nothing.)
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 @usableFromInline
 func softmaxPullbackKernel<S: TensorScalar>(
-  _ s: Tensor<S>, _ st: Tensor<S>?, _ g: Tensor<S>, _ gt: Tensor<S>?
+  _ s: Tensor<S>, _ st: Tensor<S>?, _ g: Tensor<S>, _ gt: Tensor<S>?, causal: Bool
 ) -> (Tensor<S>, Tensor<S>?) {
   precondition(s.shape == g.shape, "softmax pullback: \(s.shape) vs \(g.shape)")
   let n = s.shape.last ?? 1
@@ -62,39 +119,32 @@ func softmaxPullbackKernel<S: TensorScalar>(
         let Sp = ps.baseAddress!, G = pg.baseAddress!, O = out.baseAddress!
         for r in 0..<rows {
           let o = r * n
-          var dot: S = 0
-          for j in 0..<n { dot += Sp[o + j] * G[o + j] }
+          let live = liveLength(row: r, n: n, causal: causal)
+          let dot = rowDot(Sp + o, G + o, live)
           dots[r] = dot
-          for j in 0..<n { O[o + j] = Sp[o + j] * (G[o + j] - dot) }
+          for j in 0..<live { O[o + j] = Sp[o + j] * (G[o + j] - dot) }
+          for j in live..<n { O[o + j] = 0 }
         }
       }
     }
   }
   if st == nil && gt == nil { return (primal, nil) }
+  let st = st ?? Tensor(zeros: s.shape), gt = gt ?? Tensor(zeros: s.shape)
   let tangent = Tensor<S>(shape: s.shape) { out in
-    out.initialize(repeating: 0)
     s.withUnsafeBufferPointer { ps in
       g.withUnsafeBufferPointer { pg in
-        let Sp = ps.baseAddress!, G = pg.baseAddress!, O = out.baseAddress!
-        if let st {
-          st.withUnsafeBufferPointer { pst in
-            let ST = pst.baseAddress!
+        st.withUnsafeBufferPointer { pst in
+          gt.withUnsafeBufferPointer { pgt in
+            let Sp = ps.baseAddress!, G = pg.baseAddress!, O = out.baseAddress!
+            let ST = pst.baseAddress!, GT = pgt.baseAddress!
             for r in 0..<rows {
               let o = r * n, dot = dots[r]
-              var stg: S = 0
-              for j in 0..<n { stg += ST[o + j] * G[o + j] }
-              for j in 0..<n { O[o + j] += ST[o + j] * (G[o + j] - dot) - Sp[o + j] * stg }
-            }
-          }
-        }
-        if let gt {
-          gt.withUnsafeBufferPointer { pgt in
-            let GT = pgt.baseAddress!
-            for r in 0..<rows {
-              let o = r * n
-              var sgt: S = 0
-              for j in 0..<n { sgt += Sp[o + j] * GT[o + j] }
-              for j in 0..<n { O[o + j] += Sp[o + j] * (GT[o + j] - sgt) }
+              let live = liveLength(row: r, n: n, causal: causal)
+              let c = rowDot(ST + o, G + o, live) + rowDot(Sp + o, GT + o, live)
+              for j in 0..<live {
+                O[o + j] = ST[o + j] * (G[o + j] - dot) + Sp[o + j] * (GT[o + j] - c)
+              }
+              for j in live..<n { O[o + j] = 0 }
             }
           }
         }
@@ -105,15 +155,16 @@ func softmaxPullbackKernel<S: TensorScalar>(
 }
 
 extension Dual {
-  /// Softmax over the last axis; tangent s ⊙ (ẋ − ⟨s, ẋ⟩).
-  public func softmaxLastAxis() -> Dual {
-    let (s, st) = softmaxKernel(primal, tangent)
+  /// Softmax over the last axis; tangent s ⊙ (ẋ − ⟨s, ẋ⟩). With `causal`, the last two axes
+  /// are [T, T] (query, key) and key j > query i gets probability exactly 0.
+  public func softmaxLastAxis(causal: Bool = false) -> Dual {
+    let (s, st) = softmaxKernel(primal, tangent, causal: causal)
     return Dual(s, tangent: st)
   }
 
   /// The pullback of softmax at output s for cotangent g (fused, exact tangent).
-  public static func softmaxPullback(output s: Dual, cotangent g: Dual) -> Dual {
-    let (p, t) = softmaxPullbackKernel(s.primal, s.tangent, g.primal, g.tangent)
+  public static func softmaxPullback(output s: Dual, cotangent g: Dual, causal: Bool = false) -> Dual {
+    let (p, t) = softmaxPullbackKernel(s.primal, s.tangent, g.primal, g.tangent, causal: causal)
     return Dual(p, tangent: t)
   }
 }

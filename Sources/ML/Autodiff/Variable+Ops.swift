@@ -193,12 +193,14 @@ extension Variable {
     sum(alongAxis: axis).affine(scale: 1 / S(shape[axis]))
   }
 
-  /// Softmax over the last axis.
-  public func softmax() -> Variable {
-    let s = value.softmaxLastAxis()
+  /// Softmax over the last axis. With `causal`, the last two axes are a [T, T] grid of
+  /// queries × keys and query i attends only to keys j ≤ i: the same values as adding −∞ above
+  /// the diagonal first, without the mask pass, and half the exponentials.
+  public func softmax(causal: Bool = false) -> Variable {
+    let s = value.softmaxLastAxis(causal: causal)
     return Variable.record(s, inputs: [self]) { g, _ in
       // x̄ = s ⊙ (ḡ − Σ s ḡ), fused with its tangent.
-      [Dual.softmaxPullback(output: s, cotangent: g)]
+      [Dual.softmaxPullback(output: s, cotangent: g, causal: causal)]
     }
   }
 }

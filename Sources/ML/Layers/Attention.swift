@@ -1,11 +1,12 @@
 /// Causal multi-head self-attention (Vaswani et al. 2017) on x [B, T, D] with H heads of width
 /// d = D/H:
 ///   Q, K, V = x·W_q + b_q, x·W_k + b_k, x·W_v + b_v, each split into [B, H, T, d];
-///   A = softmax(Q·Kᵀ/√d + M) with M[i, j] = −10⁹ for j > i (a token sees only the past);
+///   A = softmax(Q·Kᵀ/√d + M) with M[i, j] = −∞ for j > i (a token sees only the past);
 ///   y = concat_h(A·V)·W_o + b_o.
 /// Every step is an existing differentiable op (batched matmul, transpose, softmax), so the
-/// gradient and HVP are exact. Masked scores get weight exp(−10⁹) = 0 exactly in both Float and
-/// Double, so nothing leaks from the future. Optional dropout on A in `.training`.
+/// gradient and HVP are exact. The mask is applied inside the fused causal softmax, which gives
+/// masked keys weight exactly 0 (and skips their exponentials), so nothing leaks from the
+/// future. Optional dropout on A in `.training`.
 /// Parameters `{name}.query|key|value|output.weight` [D, D] and `.bias` [D].
 public struct CausalSelfAttention: Layer {
   public let width: Int, heads: Int
@@ -33,17 +34,10 @@ public struct CausalSelfAttention: Layer {
     // Scaling Q (B·T·D entries) is cheaper than scaling the scores (B·H·T² entries).
     let q = split(query(x, ctx).affine(scale: 1 / S(d).squareRoot()))
     let k = split(key(x, ctx)), v = split(value(x, ctx))
-    let scores = Variable.matmul(q, k, transposeB: true) + Variable(constant: causalMask(t))
-    var weights = scores.softmax()
+    let scores = Variable.matmul(q, k, transposeB: true)
+    var weights = scores.softmax(causal: true)
     if dropout > 0 { weights = Dropout(rate: dropout)(weights, ctx) }
     let mixed = Variable.matmul(weights, v).transposed([0, 2, 1, 3]).reshaped([b, t, width])
     return output(mixed, ctx)
-  }
-}
-
-/// M [T, T] with 0 on and below the diagonal and −10⁹ above it.
-func causalMask<S: TensorScalar>(_ t: Int) -> Tensor<S> {
-  Tensor(shape: [t, t]) { m in
-    for i in 0..<t { for j in 0..<t { m[i * t + j] = j > i ? -1e9 : 0 } }
   }
 }
