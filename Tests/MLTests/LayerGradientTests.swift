@@ -181,6 +181,21 @@ struct LayerGradientTests {
                              buffers: [], mode: .evaluation)
     let y = h.network.model(Variable(constant: x), ctx).primal
     expectClose(y.sum(alongAxis: 2), Tensor(zeros: [2, 3, 1]), atol: 1e-12, "row means")
+    // The fused primitive against the same maths composed from basic ops.
+    let composed = { (v: [Variable<Double>]) -> Variable<Double> in
+      let centered = v[0] - v[0].mean(alongAxis: 2)
+      let inv = centered.square().mean(alongAxis: 2).affine(scale: 1, shift: 1e-5).rsqrt()
+      return scalarized(centered * inv * v[1] + v[2])
+    }
+    let point = [x] + h.parameters
+    let direction: [Tensor<Double>] = point.enumerated().map { randomTensor($1.shape, seed: 300 + UInt64($0)) }
+    let fused = hessianVectorProduct(at: point, direction: direction, of: h.function())
+    let reference = hessianVectorProduct(at: point, direction: direction, of: composed)
+    expectClose(fused.value, reference.value, rtol: 1e-12, "fused value")
+    for k in point.indices {
+      expectClose(fused.gradient[k], reference.gradient[k], rtol: 1e-10, atol: 1e-12, "fused gradient \(k)")
+      expectClose(fused.hvp[k], reference.hvp[k], rtol: 1e-10, atol: 1e-12, "fused HVP \(k)")
+    }
   }
 
   @Test func embedding() {

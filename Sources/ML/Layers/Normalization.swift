@@ -59,7 +59,8 @@ public struct BatchNorm: Layer {
 }
 
 /// Layer normalization over the last axis (Ba et al. 2016): per row, μ = mean(x),
-/// σ² = mean((x − μ)²), y = (x − μ)/√(σ² + ε)·γ + β. Same in every mode.
+/// σ² = mean((x − μ)²), y = (x − μ)/√(σ² + ε)·γ + β. Same in every mode. One fused primitive
+/// (`Variable.layerNormalized`), tested against the composed ops.
 /// Parameters `{name}.scale` [D] (ones), `{name}.bias` [D] (zeros).
 public struct LayerNorm: Layer {
   public let width: Int
@@ -77,9 +78,6 @@ public struct LayerNorm: Layer {
 
   public func callAsFunction<S>(_ x: Variable<S>, _ ctx: ForwardContext<S>) -> Variable<S> {
     precondition(x.rank >= 1 && x.shape[x.rank - 1] == width, "LayerNorm(\(width)) got input \(x.shape)")
-    let last = x.rank - 1
-    let centered = x - x.mean(alongAxis: last)
-    let inv = centered.square().mean(alongAxis: last).affine(scale: 1, shift: S(epsilon)).rsqrt()
-    return centered * inv * ctx[scale] + ctx[bias]
+    return x.layerNormalized(scale: ctx[scale], bias: ctx[bias], epsilon: S(epsilon))
   }
 }
