@@ -16,7 +16,7 @@
 func layerNormKernel<S: TensorScalar>(
   _ x: Tensor<S>, _ xt: Tensor<S>?, _ gamma: Tensor<S>, _ gammaT: Tensor<S>?,
   _ beta: Tensor<S>, _ betaT: Tensor<S>?, epsilon: S
-) -> (y: Tensor<S>, yt: Tensor<S>?, mean: [S], rstd: [S]) {
+) -> (Tensor<S>, Tensor<S>?, Tensor<S>, Tensor<S>) {
   let d = x.shape.last ?? 1
   let rows = d == 0 ? 0 : x.count / d
   var mean = [S](repeating: 0, count: rows), rstd = [S](repeating: 0, count: rows)
@@ -38,7 +38,8 @@ func layerNormKernel<S: TensorScalar>(
       }
     }
   }
-  if xt == nil && gammaT == nil && betaT == nil { return (y, nil, mean, rstd) }
+  let meanT = Tensor(shape: [rows], scalars: mean), rstdT = Tensor(shape: [rows], scalars: rstd)
+  if xt == nil && gammaT == nil && betaT == nil { return (y, nil, meanT, rstdT) }
   let xt = xt ?? Tensor(zeros: x.shape), gammaT = gammaT ?? Tensor(zeros: [d]), betaT = betaT ?? Tensor(zeros: [d])
   var xhat = [S](repeating: 0, count: d)
   let yt = Tensor<S>(shape: x.shape) { out in
@@ -67,7 +68,7 @@ func layerNormKernel<S: TensorScalar>(
       }
     }
   }
-  return (y, yt, mean, rstd)
+  return (y, yt, meanT, rstdT)
 }
 
 /// The pullback (x̄, γ̄, β̄) and, when any of ẋ, γ̇, ġ is given, their tangents.
@@ -75,13 +76,14 @@ func layerNormKernel<S: TensorScalar>(
 @_specialize(where S == Double)
 @usableFromInline
 func layerNormPullbackKernel<S: TensorScalar>(
-  _ x: Tensor<S>, _ xt: Tensor<S>?, mean: [S], rstd: [S], _ gamma: Tensor<S>, _ gammaT: Tensor<S>?,
+  _ x: Tensor<S>, _ xt: Tensor<S>?, mean meanT: Tensor<S>, rstd rstdT: Tensor<S>, _ gamma: Tensor<S>, _ gammaT: Tensor<S>?,
   _ g: Tensor<S>, _ gt: Tensor<S>?
-) -> (gx: Tensor<S>, gxT: Tensor<S>?, gGamma: Tensor<S>, gGammaT: Tensor<S>?, gBeta: Tensor<S>, gBetaT: Tensor<S>?) {
+) -> (Tensor<S>, Tensor<S>?, Tensor<S>, Tensor<S>?, Tensor<S>, Tensor<S>?) {
   precondition(g.shape == x.shape, "layer norm pullback: \(g.shape) vs \(x.shape)")
   let d = x.shape.last ?? 1
   let rows = d == 0 ? 0 : x.count / d
   let withTangent = xt != nil || gammaT != nil || gt != nil
+  let mean = meanT.scalars, rstd = rstdT.scalars
   let xt = xt ?? Tensor(zeros: withTangent ? x.shape : [0])
   let gammaT = gammaT ?? Tensor(zeros: withTangent ? [d] : [0])
   let gt = gt ?? Tensor(zeros: withTangent ? x.shape : [0])
@@ -146,7 +148,11 @@ func layerNormPullbackKernel<S: TensorScalar>(
 
 extension Variable {
   /// Layer normalization over the last axis with scale γ and shift β (both [D]), as one fused
-  /// primitive with exact tangents (formulas at the top of this file).
+  /// primitive with exact tangents (formulas at the top of this file). Pre-specialized here
+  /// because the kernels' own `@_specialize` emits nothing (Swift 6.3): from these entry points
+  /// the kernels specialize as ordinary callees.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func layerNormalized(scale gamma: Variable, bias beta: Variable, epsilon: S) -> Variable {
     let d = shape.last ?? 0
     precondition(rank >= 1 && d > 0, "layer norm needs a non-empty last axis, got \(shape)")
@@ -156,11 +162,11 @@ extension Variable {
     let (y, yt, mean, rstd) = layerNormKernel(
       x.primal, x.tangent, g.primal, g.tangent, beta.value.primal, beta.value.tangent, epsilon: epsilon)
     return Variable.record(Dual(y, tangent: yt), inputs: [self, gamma, beta]) { cot, needs in
-      let r = layerNormPullbackKernel(
+      let (gx, gxT, gGamma, gGammaT, gBeta, gBetaT) = layerNormPullbackKernel(
         x.primal, x.tangent, mean: mean, rstd: rstd, g.primal, g.tangent, cot.primal, cot.tangent)
-      return [needs[0] ? Dual(r.gx, tangent: r.gxT) : nil,
-              needs[1] ? Dual(r.gGamma, tangent: r.gGammaT) : nil,
-              needs[2] ? Dual(r.gBeta, tangent: r.gBetaT) : nil]
+      return [needs[0] ? Dual(gx, tangent: gxT) : nil,
+              needs[1] ? Dual(gGamma, tangent: gGammaT) : nil,
+              needs[2] ? Dual(gBeta, tangent: gBetaT) : nil]
     }
   }
 }
