@@ -66,6 +66,18 @@ public enum Padding: Sendable, Hashable {
   case explicit(top: Int, bottom: Int, left: Int, right: Int)
 }
 
+/// Copies n scalars. Short runs (a 3×3 window over one channel copies 3 at a time) go through
+/// an explicit loop: a memmove call per run would cost more than the copy.
+@inlinable @inline(__always)
+func copyRun<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
+  if n <= 16 {
+    var i = 0
+    while i < n { dst[i] = src[i]; i &+= 1 }
+  } else {
+    dst.update(from: src, count: n)
+  }
+}
+
 /// Gathers every window of x [N,H,W,C] into a row of cols [N·OH·OW, kh·kw·C]; padding reads 0.
 /// Each (output position, ki) copies a contiguous run of kw·C scalars when the row is fully
 /// inside, so the copy is memcpy-like.
@@ -95,14 +107,14 @@ func im2colKernel<S: TensorScalar>(_ x: Tensor<S>, _ g: WindowGeometry) -> Tenso
               if iy < 0 || iy >= h {
                 d.update(repeating: 0, count: kw * c)
               } else if fullX {
-                d.update(from: xn + (iy * w + ix0) * c, count: kw * c)
+                copyRun(d, xn + (iy * w + ix0) * c, kw * c)
               } else {
                 for kj in 0..<kw {
                   let ix = ix0 + kj
                   if ix < 0 || ix >= w {
                     (d + kj * c).update(repeating: 0, count: c)
                   } else {
-                    (d + kj * c).update(from: xn + (iy * w + ix) * c, count: c)
+                    copyRun(d + kj * c, xn + (iy * w + ix) * c, c)
                   }
                 }
               }

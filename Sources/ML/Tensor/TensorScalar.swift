@@ -25,11 +25,15 @@ where RawSignificand: FixedWidthInteger {
 
 extension Float {
   /// Cephes expf: eˣ = 2ᵏ·e^r with k = round(x·log₂e), r = x − k·ln 2 (ln 2 split in two for
-  /// exactness) and a degree-7 polynomial for e^r. Under/overflow give 0 and +∞ like libm.
+  /// exactness, |r| ≤ ln2/2) and a degree-7 polynomial for e^r. Under/overflow give 0 and +∞ like libm.
   @inlinable @inline(__always)
   public static func fastExp(_ x: Float) -> Float {
     let c = Swift.min(Swift.max(x, -87.3), 88.7)
-    let k = (c * 1.44269504088896341 + 0.5).rounded(.down)
+    // Round to nearest by adding 1.5·2²³: the integer lands in the low significand bits. (No
+    // floorf call: the package builds for baseline x86-64, which has no vector rounding.)
+    let t = c * 1.44269504088896341 + 12582912
+    let k = t - 12582912
+    let ki = Int32(bitPattern: t.bitPattern) &- 0x4B40_0000
     let r = c - k * 0.693359375 - k * -2.12194440e-4
     var p: Float = 1.9875691500e-4
     p = p * r + 1.3981999507e-3
@@ -38,7 +42,7 @@ extension Float {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let e = p * r * r + r + 1
-    let scale = Float(bitPattern: UInt32(bitPattern: Int32(k) + 127) << 23)
+    let scale = Float(bitPattern: UInt32(bitPattern: (ki &+ 127) << 23))
     let y = e * scale
     return x < -87.3 ? 0 : (x > 88.7 ? .infinity : y)
   }
