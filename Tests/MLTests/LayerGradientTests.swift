@@ -87,6 +87,22 @@ struct LayerGradientTests {
     checkHVP("conv 2×3", at: [x, w2]) { scalarized(conv2d($0[0], $0[1], stride: (1, 2))) }
   }
 
+  /// A batch large enough for im2col/col2im to split across threads: values against the
+  /// definition, and col2im as the exact adjoint, ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩.
+  @Test func convLargeBatchParallelPath() {
+    let x: Tensor<Double> = randomTensor([4, 32, 32, 8], seed: 16)
+    let w: Tensor<Double> = randomTensor([3, 3, 8, 4], seed: 17)
+    let g = WindowGeometry(input: x.shape, kernel: (3, 3), stride: (2, 2), padding: .same)
+    let y = conv2d(Variable(constant: x), Variable(constant: w), stride: (2, 2)).primal
+    expectClose(y, referenceConv(x, w, stride: (2, 2), pad: (g.padTop, g.padLeft), out: (g.outHeight, g.outWidth)),
+                rtol: 1e-12, atol: 1e-12, "conv value")
+    let g1 = WindowGeometry(input: x.shape, kernel: (3, 3), stride: (1, 1), padding: .same)
+    #expect(g1.patchCount * g1.patchSize >= 1 << 18, "exercises the two-thread path")
+    let cols = x.im2col(g1)
+    let c: Tensor<Double> = randomTensor(cols.shape, seed: 18)
+    expectClose(cols.dot(c), x.dot(c.col2im(g1)), rtol: 1e-12, "adjoint")
+  }
+
   @Test func conv2DLayerParameters() {
     var registry = ParameterRegistry()
     _ = Conv2D(3, 8, kernel: (3, 5), name: "c", registry: &registry)

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The geometry of a 2-D convolution or pooling window over an NHWC tensor: input size, window,
 /// stride and explicit padding, and the output size they imply,
 /// out = ⌊(in + padBefore + padAfter − k) / stride⌋ + 1.
@@ -66,6 +68,34 @@ public enum Padding: Sendable, Hashable {
   case explicit(top: Int, bottom: Int, left: Int, right: Int)
 }
 
+/// Runs `body` for every image of the batch, on both cores when the batch is big enough to
+/// pay for it. Images touch disjoint rows of the im2col matrix and disjoint slices of the
+/// NHWC tensor, so the halves never write the same memory.
+@inlinable
+func forEachImage(_ g: WindowGeometry, _ body: (Int) -> Void) {
+  let work = g.patchCount * g.patchSize
+  let chunks = work >= 1 << 18 ? Swift.min(2, g.batch) : 1
+  if chunks <= 1 {
+    for n in 0..<g.batch { body(n) }
+    return
+  }
+  withoutActuallyEscaping(body) { body in
+    let task = UnsafeSendableBox(body)
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      let lo = g.batch * chunk / chunks, hi = g.batch * (chunk + 1) / chunks
+      for n in lo..<hi { task.value(n) }
+    }
+  }
+}
+
+/// Carries a closure over raw buffers into `concurrentPerform`; the caller guarantees the
+/// iterations write disjoint memory.
+@usableFromInline
+struct UnsafeSendableBox<T>: @unchecked Sendable {
+  @usableFromInline let value: T
+  @usableFromInline init(_ value: T) { self.value = value }
+}
+
 /// Copies n scalars. Short runs (a 3×3 window over one channel copies 3 at a time) go through
 /// an explicit loop: a memmove call per run would cost more than the copy.
 @inlinable @inline(__always)
@@ -91,8 +121,8 @@ func im2colKernel<S: TensorScalar>(_ x: Tensor<S>, _ g: WindowGeometry) -> Tenso
   return Tensor(shape: [g.patchCount, k]) { out in
     x.withUnsafeBufferPointer { px in
       let X = px.baseAddress!, O = out.baseAddress!
-      var row = 0
-      for n in 0..<g.batch {
+      forEachImage(g) { n in
+        var row = n * oh * ow
         let xn = X + n * h * w * c
         for oy in 0..<oh {
           let iy0 = oy * g.strideH - g.padTop
@@ -140,8 +170,8 @@ func col2imKernel<S: TensorScalar>(_ cols: Tensor<S>, _ g: WindowGeometry) -> Te
     out.initialize(repeating: 0)
     cols.withUnsafeBufferPointer { pc in
       let C = pc.baseAddress!, O = out.baseAddress!
-      var row = 0
-      for n in 0..<g.batch {
+      forEachImage(g) { n in
+        var row = n * oh * ow
         let on = O + n * h * w * c
         for oy in 0..<oh {
           let iy0 = oy * g.strideH - g.padTop
