@@ -65,16 +65,17 @@ func checkGradient(
 }
 
 /// Checks `hessianVectorProduct` of `f` along random directions against central differences of
-/// the gradient, and the symmetry vᵀHw = wᵀHv.
+/// the gradient, and the symmetry vᵀHw = wᵀHv. The differences' error is O(h²) (third
+/// derivatives); strongly curved models need a smaller step `h`.
 func checkHVP(
   _ what: String, at x: [Tensor<Double>], seed: UInt64 = 7, rtol: Double = 1e-5, atol: Double = 1e-7,
+  h: Double = 1e-5,
   sourceLocation: SourceLocation = #_sourceLocation,
   _ f: @escaping ([Variable<Double>]) -> Variable<Double>
 ) {
   let v: [Tensor<Double>] = x.enumerated().map { randomTensor($1.shape, seed: seed &+ UInt64($0)) }
   let w: [Tensor<Double>] = x.enumerated().map { randomTensor($1.shape, seed: seed &+ 100 &+ UInt64($0)) }
   let (_, _, hv) = hessianVectorProduct(at: x, direction: v, of: f)
-  let h = 1e-5
   let plus = zip(x, v).map { $0 + $1 * h }, minus = zip(x, v).map { $0 - $1 * h }
   let gp = valueAndGradient(at: plus, of: f).gradient, gm = valueAndGradient(at: minus, of: f).gradient
   for k in x.indices {

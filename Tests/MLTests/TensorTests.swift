@@ -38,7 +38,7 @@ struct TensorTests {
       expectClose(c[i, r, col], s, rtol: 1e-12)
     } } }
     var acc = c
-    acc.addMatmul(a, b)
+    Tensor.matmul(a, b, addingTo: &acc)
     expectClose(acc, c * 2, rtol: 1e-12, "addMatmul")
   }
 

@@ -110,12 +110,16 @@ extension Dual {
     -> Dual
   {
     let p = Tensor.matmul(a.primal, transposeA: transposeA, b.primal, transposeB: transposeB)
-    var t: Tensor<S>? = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
+    var t = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
     if let bt = b.tangent {
-      if t == nil {
-        t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
+      if var acc = t {
+        // Accumulate the second term in place (β = 1): no temporary, no extra pass. Dropping
+        // `t` first keeps `acc` uniquely referenced, so no copy-on-write copy is made.
+        t = nil
+        Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB, addingTo: &acc)
+        t = acc
       } else {
-        t!.addMatmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
+        t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
       }
     }
     return Dual(p, tangent: t)
@@ -187,16 +191,6 @@ extension Dual {
       }
     }
     return Dual(p, tangent: t)
-  }
-
-  /// Softmax over the last axis; tangent s ⊙ (ẋ − Σ s ẋ).
-  public func softmaxLastAxis() -> Dual {
-    let shifted = primal - primal.maxAlongLastAxis()
-    let e = shifted.applying(.exp)
-    let s = e / e.sum(alongAxis: rank - 1)
-    guard let t = tangent else { return Dual(s) }
-    let st = s * t
-    return Dual(s, tangent: st - s * st.sum(alongAxis: rank - 1))
   }
 
   @inlinable public var rank: Int { primal.rank }

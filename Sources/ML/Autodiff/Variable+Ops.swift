@@ -101,10 +101,9 @@ extension Variable {
 
   /// ReLU with the almost-everywhere derivative (0 at 0).
   public func relu() -> Variable {
-    let mask = primal.applying(.step)
-    return Variable.record(value.applying(.relu), inputs: [self]) { g, _ in
-      [g.multiplied(byConstant: mask)]
-    }
+    let y = value.relu()
+    // The mask [x > 0] is read from the output in the pullback: no extra pass or tensor here.
+    return Variable.record(y, inputs: [self]) { g, _ in [Dual.reluPullback(output: y.primal, cotangent: g)] }
   }
 
   public func exp() -> Variable {
@@ -194,14 +193,14 @@ extension Variable {
     sum(alongAxis: axis).affine(scale: 1 / S(shape[axis]))
   }
 
-  /// Softmax over the last axis.
-  public func softmax() -> Variable {
-    let s = value.softmaxLastAxis()
-    let last = rank - 1
+  /// Softmax over the last axis. With `causal`, the last two axes are a [T, T] grid of
+  /// queries × keys and query i attends only to keys j ≤ i: the same values as adding −∞ above
+  /// the diagonal first, without the mask pass, and half the exponentials.
+  public func softmax(causal: Bool = false) -> Variable {
+    let s = value.softmaxLastAxis(causal: causal)
     return Variable.record(s, inputs: [self]) { g, _ in
-      // x̄ = s ⊙ (ḡ − Σ s ḡ)
-      let sg = s * g
-      return [sg - s * sg.sum(toShape: sg.shape.enumerated().map { $0.offset == last ? 1 : $0.element })]
+      // x̄ = s ⊙ (ḡ − Σ s ḡ), fused with its tangent.
+      [Dual.softmaxPullback(output: s, cotangent: g, causal: causal)]
     }
   }
 }

@@ -16,9 +16,9 @@ extension Activation: Layer {
   public func callAsFunction<S>(_ x: Variable<S>, _ ctx: ForwardContext<S>) -> Variable<S> { self(x) }
 }
 
-/// GELU, exact form x·Φ(x) = ½x(1 + erf(x/√2)) (Hendrycks & Gimpel 2016). Composed from
-/// differentiable ops, so it is twice differentiable for free.
+/// GELU, exact form y = xΦ(x) = ½x(1 + erf(x/√2)) (Hendrycks & Gimpel 2016). A fused primitive:
+/// y′ = Φ(x) + xφ(x) and, for the pullback's tangent, y″ = φ(x)(2 − x²).
 public func gelu<S>(_ x: Variable<S>) -> Variable<S> {
-  let phi = x.affine(scale: S(1 / 2.0.squareRoot())).erf().affine(scale: 0.5, shift: 0.5)
-  return x * phi
+  let input = x.value
+  return Variable.record(input.gelu(), inputs: [x]) { g, _ in [Dual.geluPullback(input: input, cotangent: g)] }
 }

@@ -1,71 +1,65 @@
 extension Tensor {
-  /// Matrix product op(a)·op(b). `a` is [..., m, k] (or [..., k, m] when transposed); `b` is
-  /// either a matrix shared by every leading index of `a` (a dense layer: the leading dimensions
-  /// fold into m, one GEMM) or has the same leading dimensions (one GEMM per index).
-  public static func matmul(
-    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false
-  ) -> Tensor {
-    let plan = MatmulPlan(a.shape, transposeA, b.shape, transposeB)
-    return Tensor(shape: plan.resultShape) { out in
-      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, plan, beta: 0)
-    }
+  /// How a product op(a)·op(b) maps onto GEMM calls: the result shape, the GEMM sizes, and
+  /// per-batch offsets (nil when a's leading dimensions fold into one GEMM).
+  struct MatmulPlan {
+    var shape: [Int]
+    var m: Int, n: Int, k: Int
+    var batch: (count: Int, a: Int, b: Int, c: Int)?
   }
 
-  /// self += op(a)·op(b), in place (one GEMM with β = 1: no temporary, no extra pass).
-  public mutating func addMatmul(_ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false) {
-    let plan = MatmulPlan(a.shape, transposeA, b.shape, transposeB)
-    precondition(plan.resultShape == shape, "addMatmul: product shape \(plan.resultShape) vs \(shape)")
-    withUnsafeMutableBufferPointer { out in
-      Tensor.gemmInto(out.baseAddress!, a, transposeA, b, transposeB, plan, beta: 1)
-    }
-  }
-}
-
-/// Shapes of a (possibly batched or folded) matrix product.
-@usableFromInline
-struct MatmulPlan {
-  var resultShape: [Int]
-  var m: Int, n: Int, k: Int
-  var batch: (count: Int, a: Int, b: Int, c: Int)
-
-  init(_ aShape: [Int], _ transposeA: Bool, _ bShape: [Int], _ transposeB: Bool) {
-    let a = (shape: aShape, rank: aShape.count), b = (shape: bShape, rank: bShape.count)
-    precondition(a.rank >= 2 && b.rank >= 2, "matmul needs rank ≥ 2, got \(aShape), \(bShape)")
+  static func matmulPlan(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool) -> MatmulPlan {
+    precondition(a.rank >= 2 && b.rank >= 2, "matmul needs rank ≥ 2, got \(a.shape), \(b.shape)")
     let ar = a.shape[a.rank - 2], ac = a.shape[a.rank - 1]
     let br = b.shape[b.rank - 2], bc = b.shape[b.rank - 1]
     let (m, k) = transposeA ? (ac, ar) : (ar, ac)
     let (kb, n) = transposeB ? (bc, br) : (br, bc)
     precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
     let batchA = Array(a.shape.dropLast(2))
-    resultShape = batchA + [m, n]
-    self.n = n
-    self.k = k
     if b.rank == 2 && !transposeA {
       // Fold a's leading dimensions into the row count: one large GEMM.
-      self.m = a.shape.reduce(1, *) / Swift.max(k, 1)
-      batch = (1, 0, 0, 0)
-      return
+      return MatmulPlan(shape: batchA + [m, n], m: a.count / Swift.max(k, 1), n: n, k: k, batch: nil)
     }
     let batchB = Array(b.shape.dropLast(2))
     precondition(batchA == batchB || batchB.isEmpty,
-                 "matmul batch dimensions differ: \(aShape) · \(bShape)")
-    self.m = m
-    batch = (batchA.reduce(1, *), ar * ac, batchB.isEmpty ? 0 : br * bc, m * n)
+                 "matmul batch dimensions differ: \(a.shape) · \(b.shape)")
+    let batch = batchA.reduce(1, *)
+    return MatmulPlan(shape: batchA + [m, n], m: m, n: n, k: k,
+                      batch: (batch, ar * ac, batchB.isEmpty ? 0 : br * bc, m * n))
   }
-}
 
-extension Tensor {
+  /// Matrix product op(a)·op(b). `a` is [..., m, k] (or [..., k, m] when transposed); `b` is
+  /// either a matrix shared by every leading index of `a` (a dense layer: the leading dimensions
+  /// fold into m, one GEMM) or has the same leading dimensions (one GEMM per index).
+  public static func matmul(
+    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false
+  ) -> Tensor {
+    let p = matmulPlan(a, transposeA, b, transposeB)
+    return Tensor(shape: p.shape) { out in
+      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, p.m, p.n, p.k, batchOffsets: p.batch, beta: 0)
+    }
+  }
+
+  /// c += op(a)·op(b), in place (GEMM with β = 1): sums of products without a temporary and
+  /// an extra pass, e.g. the tangent Ȧ·B + A·Ḃ of a product.
+  public static func matmul(
+    _ a: Tensor, transposeA: Bool = false, _ b: Tensor, transposeB: Bool = false, addingTo c: inout Tensor
+  ) {
+    let p = matmulPlan(a, transposeA, b, transposeB)
+    precondition(c.shape == p.shape, "matmul accumulate: target \(c.shape) vs product \(p.shape)")
+    c.withUnsafeMutableBufferPointer { out in
+      gemmInto(out.baseAddress!, a, transposeA, b, transposeB, p.m, p.n, p.k, batchOffsets: p.batch, beta: 1)
+    }
+  }
+
   @usableFromInline
   static func gemmInto(
     _ out: UnsafeMutablePointer<Scalar>, _ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool,
-    _ plan: MatmulPlan, beta: Scalar
+    _ m: Int, _ n: Int, _ k: Int, batchOffsets: (count: Int, a: Int, b: Int, c: Int)?, beta: Scalar
   ) {
-    let (m, n, k) = (plan.m, plan.n, plan.k)
-    let (count, sa, sb, sc) = plan.batch
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
-        // With the fold, op(a) has m rows of k: lda is k (a is never transposed there).
         let lda = ta ? m : k, ldb = tb ? k : n
+        let (count, sa, sb, sc) = batchOffsets ?? (1, 0, 0, 0)
         if m == 0 || n == 0 { return }
         if k == 0 {
           if beta == 0 { out.initialize(repeating: 0, count: count * m * n) }

@@ -43,7 +43,7 @@ extension Tensor {
 
   /// Broadcasts to `target` (the adjoint of `sum(toShape:)`).
   public func broadcast(to target: [Int]) -> Tensor {
-    target == shape ? self : binaryKernel(.add, Tensor(zeros: target), self)
+    target == shape ? self : broadcastKernel(self, target)
   }
 
   /// Sum over one axis, keeping it as size 1.
@@ -88,4 +88,32 @@ extension Tensor {
 
   /// Euclidean norm, accumulated in Double.
   public func norm() -> Double { dot(self).squareRoot() }
+}
+
+/// Copies x into the larger shape `target` (NumPy broadcasting), one strided pass.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func broadcastKernel<S: TensorScalar>(_ x: Tensor<S>, _ target: [Int]) -> Tensor<S> {
+  precondition(BroadcastPlan.resultShape(x.shape, target) == target,
+               "cannot broadcast \(x.shape) to \(target)")
+  let plan = BroadcastPlan(
+    result: target, a: BroadcastPlan.strides(of: x.shape, over: target),
+    b: Tensor<S>.rowMajorStrides(target))
+  return Tensor(shape: target) { out in
+    guard !out.isEmpty else { return }
+    x.withUnsafeBufferPointer { px in
+      let X = px.baseAddress!, O = out.baseAddress!
+      plan.forEachRun { ox, oo, _, n, ix, io in
+        if ix == 0 {
+          let v = X[ox]
+          for i in 0..<n { O[oo + i * io] = v }
+        } else if ix == 1 && io == 1 {
+          (O + oo).update(from: X + ox, count: n)
+        } else {
+          for i in 0..<n { O[oo + i * io] = X[ox + i * ix] }
+        }
+      }
+    }
+  }
 }

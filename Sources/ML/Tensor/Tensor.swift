@@ -1,3 +1,21 @@
+#if os(Linux)
+/// glibc's `mallopt` (declared here: Glibc's module map does not export <malloc.h>).
+@_silgen_name("mallopt") func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
+/// glibc serves blocks above its mmap threshold (128 KiB, rising to at most 32 MiB) with fresh
+/// mappings and trims freed memory at the heap top, so every activation-sized tensor would
+/// start with page faults on zeroed pages. One forward/backward pass allocates and frees the
+/// same sizes again and again, so keep them in the heap for reuse. Done once, on first use.
+let heapTuned: Bool = {
+  let mmapThreshold: Int32 = -3, trimThreshold: Int32 = -1  // M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+  _ = glibcMallopt(mmapThreshold, 1 << 30)
+  _ = glibcMallopt(trimThreshold, 1 << 30)
+  return true
+}()
+#else
+let heapTuned = true
+#endif
+
 /// Heap storage of a tensor's scalars. Tensors share it until one of them mutates.
 @usableFromInline
 final class TensorStorage<Scalar: TensorScalar> {
@@ -6,6 +24,7 @@ final class TensorStorage<Scalar: TensorScalar> {
 
   @usableFromInline
   init(uninitializedCount count: Int) {
+    _ = heapTuned
     self.count = count
     // 64-byte alignment keeps AVX-512 loads aligned for both us and OpenBLAS.
     let raw = UnsafeMutableRawPointer.allocate(
@@ -42,7 +61,9 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
   }
 
   public init(repeating value: Scalar, shape: [Int]) {
-    self.init(shape: shape) { $0.initialize(repeating: value) }
+    // Through a specialized kernel: `initialize(repeating:)` from unspecialized generic code
+    // copies element by element through value witnesses.
+    self.init(shape: shape) { fillKernel($0, value) }
   }
 
   public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
@@ -146,4 +167,12 @@ extension Tensor {
     }
     return strides
   }
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func fillKernel<S: TensorScalar>(_ p: UnsafeMutableBufferPointer<S>, _ value: S) {
+  guard let base = p.baseAddress else { return }
+  for i in 0..<p.count { base[i] = value }
 }

@@ -1,0 +1,65 @@
+extension Variable {
+  /// The windows of an NHWC tensor as matrix rows (see `Tensor.im2col`). Linear; its pullback is
+  /// col2im, a `Dual` op, so the HVP is exact.
+  public func im2col(_ geometry: WindowGeometry) -> Variable {
+    Variable.record(value.im2col(geometry), inputs: [self]) { g, _ in [g.col2im(geometry)] }
+  }
+}
+
+/// 2-D cross-correlation of x [N,H,W,Cin] with weight [kh,kw,Cin,Cout] (TensorFlow/JAX layout):
+/// y[n,oy,ox,o] = Σ_{i,j,c} x[n, oy·sh − padTop + i, ox·sw − padLeft + j, c] · w[i,j,c,o].
+///
+/// Computed as im2col followed by one GEMM over the whole batch, Y = cols·W with cols
+/// [N·OH·OW, kh·kw·Cin] and W reshaped to [kh·kw·Cin, Cout]. Both factors are existing
+/// differentiable ops, so the pullback (x̄ = col2im(Ȳ·Wᵀ), W̄ = colsᵀ·Ȳ) and its tangent come
+/// for free; when x is a constant (the input layer) no col2im is done at all.
+public func conv2d<S>(
+  _ x: Variable<S>, _ weight: Variable<S>, stride: (Int, Int) = (1, 1), padding: Padding = .same
+) -> Variable<S> {
+  precondition(x.rank == 4, "conv2d expects NHWC input, got \(x.shape)")
+  precondition(weight.rank == 4, "conv2d expects a [kh, kw, Cin, Cout] kernel, got \(weight.shape)")
+  precondition(weight.shape[2] == x.shape[3],
+               "conv2d: kernel has \(weight.shape[2]) input channels, input has \(x.shape[3])")
+  let kh = weight.shape[0], kw = weight.shape[1], cout = weight.shape[3]
+  let geometry = WindowGeometry(input: x.shape, kernel: (kh, kw), stride: stride, padding: padding)
+  let isPointwise = kh == 1 && kw == 1 && stride == (1, 1)
+    && geometry.padTop + geometry.padBottom + geometry.padLeft + geometry.padRight == 0
+  // A 1×1 stride-1 convolution needs no patches: x itself is the im2col matrix.
+  let cols = isPointwise ? x.reshaped([-1, x.shape[3]]) : x.im2col(geometry)
+  let y = Variable.matmul(cols, weight.reshaped([geometry.patchSize, cout]))
+  return y.reshaped([geometry.batch, geometry.outHeight, geometry.outWidth, cout])
+}
+
+/// A 2-D convolution layer on NHWC inputs, y = conv2d(x, W) + b.
+/// Parameters: `{name}.weight` [kh, kw, Cin, Cout] (LeCun normal, fan-in kh·kw·Cin) and
+/// `{name}.bias` [Cout] (zeros).
+public struct Conv2D: Layer {
+  public let weight: ParameterRef
+  public let bias: ParameterRef?
+  public let stride: (Int, Int)
+  public let padding: Padding
+
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+    padding: Padding = .same, name: String, registry: inout ParameterRegistry,
+    initializer: Initializer = .lecunNormal, bias: Bool = true
+  ) {
+    precondition(inChannels > 0 && outChannels > 0, "Conv2D channel counts must be positive")
+    precondition(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0,
+                 "Conv2D kernel and stride must be positive")
+    let fanIn = kernel.0 * kernel.1 * inChannels
+    weight = registry.add(ParameterSpec(
+      name: "\(name).weight", shape: [kernel.0, kernel.1, inChannels, outChannels],
+      initializer: initializer, fanIn: fanIn, fanOut: kernel.0 * kernel.1 * outChannels))
+    self.bias = bias
+      ? registry.add(ParameterSpec(name: "\(name).bias", shape: [outChannels], initializer: .zeros)) : nil
+    self.stride = stride
+    self.padding = padding
+  }
+
+  public func callAsFunction<S>(_ x: Variable<S>, _ ctx: ForwardContext<S>) -> Variable<S> {
+    let y = conv2d(x, ctx[weight], stride: stride, padding: padding)
+    guard let bias else { return y }
+    return y + ctx[bias]
+  }
+}

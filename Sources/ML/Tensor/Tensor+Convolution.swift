@@ -1,0 +1,224 @@
+import Dispatch
+
+/// The geometry of a 2-D convolution or pooling window over an NHWC tensor: input size, window,
+/// stride and explicit padding, and the output size they imply,
+/// out = ⌊(in + padBefore + padAfter − k) / stride⌋ + 1.
+public struct WindowGeometry: Sendable, Hashable {
+  public var batch: Int, height: Int, width: Int, channels: Int
+  public var kernelHeight: Int, kernelWidth: Int
+  public var strideH: Int, strideW: Int
+  public var padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
+
+  public init(
+    input shape: [Int], kernel: (Int, Int), stride: (Int, Int),
+    padding: (top: Int, bottom: Int, left: Int, right: Int)
+  ) {
+    precondition(shape.count == 4, "window ops expect NHWC input, got \(shape)")
+    precondition(kernel.0 > 0 && kernel.1 > 0, "kernel size must be positive, got \(kernel)")
+    precondition(stride.0 > 0 && stride.1 > 0, "stride must be positive, got \(stride)")
+    precondition(padding.top >= 0 && padding.bottom >= 0 && padding.left >= 0 && padding.right >= 0,
+                 "padding must be non-negative")
+    (batch, height, width, channels) = (shape[0], shape[1], shape[2], shape[3])
+    (kernelHeight, kernelWidth) = kernel
+    (strideH, strideW) = stride
+    (padTop, padBottom, padLeft, padRight) = padding
+    precondition(height + padTop + padBottom >= kernelHeight && width + padLeft + padRight >= kernelWidth,
+                 "window \(kernel) larger than padded input \(shape)")
+  }
+
+  /// Geometry for `Padding.same` or `.valid`.
+  public init(input shape: [Int], kernel: (Int, Int), stride: (Int, Int), padding: Padding) {
+    precondition(shape.count == 4, "window ops expect NHWC input, got \(shape)")
+    switch padding {
+    case .valid:
+      self.init(input: shape, kernel: kernel, stride: stride, padding: (0, 0, 0, 0))
+    case .same:
+      let (_, t, b) = WindowGeometry.samePadding(input: shape[1], kernel: kernel.0, stride: stride.0)
+      let (_, l, r) = WindowGeometry.samePadding(input: shape[2], kernel: kernel.1, stride: stride.1)
+      self.init(input: shape, kernel: kernel, stride: stride, padding: (t, b, l, r))
+    case .explicit(let t, let b, let l, let r):
+      self.init(input: shape, kernel: kernel, stride: stride, padding: (t, b, l, r))
+    }
+  }
+
+  /// SAME padding as in TensorFlow/JAX: out = ⌈in/stride⌉, total = max((out−1)·stride + k − in, 0),
+  /// before = ⌊total/2⌋, after = total − before (the extra row goes at the end).
+  public static func samePadding(input: Int, kernel: Int, stride: Int) -> (output: Int, before: Int, after: Int) {
+    precondition(stride > 0 && kernel > 0, "kernel and stride must be positive")
+    let out = (input + stride - 1) / stride
+    let total = Swift.max((out - 1) * stride + kernel - input, 0)
+    return (out, total / 2, total - total / 2)
+  }
+
+  public var outHeight: Int { (height + padTop + padBottom - kernelHeight) / strideH + 1 }
+  public var outWidth: Int { (width + padLeft + padRight - kernelWidth) / strideW + 1 }
+  public var inputShape: [Int] { [batch, height, width, channels] }
+  /// Rows of the im2col matrix: one per output position.
+  public var patchCount: Int { batch * outHeight * outWidth }
+  /// Columns of the im2col matrix: kh·kw·C, ordered (ki, kj, c) to match a [kh, kw, C, Cout] kernel.
+  public var patchSize: Int { kernelHeight * kernelWidth * channels }
+}
+
+/// How a window op pads its input.
+public enum Padding: Sendable, Hashable {
+  /// No padding: only full windows.
+  case valid
+  /// TensorFlow/JAX SAME: out = ⌈in/stride⌉.
+  case same
+  case explicit(top: Int, bottom: Int, left: Int, right: Int)
+}
+
+/// Runs `body` for every image of the batch, on both cores when the batch is big enough to
+/// pay for it. Images touch disjoint rows of the im2col matrix and disjoint slices of the
+/// NHWC tensor, so the halves never write the same memory.
+@inlinable
+func forEachImage(_ g: WindowGeometry, _ body: (Int) -> Void) {
+  let work = g.patchCount * g.patchSize
+  let chunks = work >= 1 << 18 ? Swift.min(2, g.batch) : 1
+  if chunks <= 1 {
+    for n in 0..<g.batch { body(n) }
+    return
+  }
+  withoutActuallyEscaping(body) { body in
+    let task = UnsafeSendableBox(body)
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      let lo = g.batch * chunk / chunks, hi = g.batch * (chunk + 1) / chunks
+      for n in lo..<hi { task.value(n) }
+    }
+  }
+}
+
+/// Carries a closure over raw buffers into `concurrentPerform`; the caller guarantees the
+/// iterations write disjoint memory.
+@usableFromInline
+struct UnsafeSendableBox<T>: @unchecked Sendable {
+  @usableFromInline let value: T
+  @usableFromInline init(_ value: T) { self.value = value }
+}
+
+/// Copies n scalars. Short runs (a 3×3 window over one channel copies 3 at a time) go through
+/// an explicit loop: a memmove call per run would cost more than the copy.
+@inlinable @inline(__always)
+func copyRun<S: TensorScalar>(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ n: Int) {
+  if n <= 16 {
+    var i = 0
+    while i < n { dst[i] = src[i]; i &+= 1 }
+  } else {
+    dst.update(from: src, count: n)
+  }
+}
+
+/// Gathers every window of x [N,H,W,C] into a row of cols [N·OH·OW, kh·kw·C]; padding reads 0.
+/// Each (output position, ki) copies a contiguous run of kw·C scalars when the row is fully
+/// inside, so the copy is memcpy-like.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func im2colKernel<S: TensorScalar>(_ x: Tensor<S>, _ g: WindowGeometry) -> Tensor<S> {
+  precondition(x.shape == g.inputShape, "im2col: input \(x.shape) vs geometry \(g.inputShape)")
+  let oh = g.outHeight, ow = g.outWidth, c = g.channels, kw = g.kernelWidth, kh = g.kernelHeight
+  let h = g.height, w = g.width, k = g.patchSize
+  return Tensor(shape: [g.patchCount, k]) { out in
+    x.withUnsafeBufferPointer { px in
+      let X = px.baseAddress!, O = out.baseAddress!
+      forEachImage(g) { n in
+        var row = n * oh * ow
+        let xn = X + n * h * w * c
+        for oy in 0..<oh {
+          let iy0 = oy * g.strideH - g.padTop
+          for ox in 0..<ow {
+            let ix0 = ox * g.strideW - g.padLeft
+            let dst = O + row * k
+            row += 1
+            let fullX = ix0 >= 0 && ix0 + kw <= w
+            for ki in 0..<kh {
+              let iy = iy0 + ki
+              let d = dst + ki * kw * c
+              if iy < 0 || iy >= h {
+                d.update(repeating: 0, count: kw * c)
+              } else if fullX {
+                copyRun(d, xn + (iy * w + ix0) * c, kw * c)
+              } else {
+                for kj in 0..<kw {
+                  let ix = ix0 + kj
+                  if ix < 0 || ix >= w {
+                    (d + kj * c).update(repeating: 0, count: c)
+                  } else {
+                    copyRun(d + kj * c, xn + (iy * w + ix) * c, c)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The adjoint of im2col: adds every row of cols [N·OH·OW, kh·kw·C] back onto the window it
+/// came from, giving [N,H,W,C] (padding positions are dropped). Linear in cols.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func col2imKernel<S: TensorScalar>(_ cols: Tensor<S>, _ g: WindowGeometry) -> Tensor<S> {
+  precondition(cols.shape == [g.patchCount, g.patchSize],
+               "col2im: columns \(cols.shape) vs geometry [\(g.patchCount), \(g.patchSize)]")
+  let oh = g.outHeight, ow = g.outWidth, c = g.channels, kw = g.kernelWidth, kh = g.kernelHeight
+  let h = g.height, w = g.width, k = g.patchSize
+  return Tensor(shape: g.inputShape) { out in
+    out.initialize(repeating: 0)
+    cols.withUnsafeBufferPointer { pc in
+      let C = pc.baseAddress!, O = out.baseAddress!
+      forEachImage(g) { n in
+        var row = n * oh * ow
+        let on = O + n * h * w * c
+        for oy in 0..<oh {
+          let iy0 = oy * g.strideH - g.padTop
+          for ox in 0..<ow {
+            let ix0 = ox * g.strideW - g.padLeft
+            let src = C + row * k
+            row += 1
+            let fullX = ix0 >= 0 && ix0 + kw <= w
+            for ki in 0..<kh {
+              let iy = iy0 + ki
+              if iy < 0 || iy >= h { continue }
+              let s = src + ki * kw * c
+              if fullX {
+                let d = on + (iy * w + ix0) * c
+                for i in 0..<(kw * c) { d[i] += s[i] }
+              } else {
+                for kj in 0..<kw {
+                  let ix = ix0 + kj
+                  if ix < 0 || ix >= w { continue }
+                  let d = on + (iy * w + ix) * c, sj = s + kj * c
+                  for i in 0..<c { d[i] += sj[i] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+extension Tensor {
+  /// Windows of an NHWC tensor as rows of a matrix [N·OH·OW, kh·kw·C] (zeros in the padding).
+  @inlinable public func im2col(_ geometry: WindowGeometry) -> Tensor { im2colKernel(self, geometry) }
+
+  /// The adjoint of `im2col`: scatter-adds the rows back to an NHWC tensor.
+  @inlinable public func col2im(_ geometry: WindowGeometry) -> Tensor { col2imKernel(self, geometry) }
+}
+
+extension Dual {
+  /// im2col (linear).
+  @inlinable public func im2col(_ g: WindowGeometry) -> Dual {
+    Dual(primal.im2col(g), tangent: tangent.map { $0.im2col(g) })
+  }
+
+  /// col2im, the adjoint of im2col (linear).
+  @inlinable public func col2im(_ g: WindowGeometry) -> Dual {
+    Dual(primal.col2im(g), tangent: tangent.map { $0.col2im(g) })
+  }
+}
