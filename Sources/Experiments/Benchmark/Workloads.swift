@@ -22,5 +22,29 @@ public struct Workload: Sendable {
       batch: Batch(inputs: x, labels: y), reference: (3.3, 6.5, 406))
   }
 
-  public static func all() -> [Workload] { [w1()] }
+  /// W2: CNN on 28×28×1, conv 3×3 16 → ReLU → conv 3×3 32 stride 2 → ReLU → conv 3×3 64
+  /// stride 2 → ReLU → global average pool → dense 10, SAME padding, batch 128.
+  public static func w2(seed: UInt64 = 2) -> Workload {
+    var rng = SplitMix64(seed: seed)
+    let x = Tensor<Float>(shape: [128, 28, 28, 1], scalars: (0..<(128 * 784)).map { _ in Float(rng.nextNormal()) })
+    let y = (0..<128).map { _ in Int(rng.next() % 10) }
+    return Workload(
+      id: "W2", summary: "CNN 16-32-64 on 28×28, batch 128",
+      network: Network(build: { SmallCNN(registry: &$0) }),
+      batch: Batch(inputs: x, labels: y), reference: (24, 70, 1550))
+  }
+
+  /// W3: Transformer LM, vocabulary 96, sequence 64, d_model 64, 2 layers, 4 heads, MLP 256,
+  /// pre-LayerNorm, causal, batch 32.
+  public static func w3(seed: UInt64 = 3) -> Workload {
+    var rng = SplitMix64(seed: seed)
+    let x = Tensor<Float>(shape: [32, 64], scalars: (0..<(32 * 64)).map { _ in Float(rng.next() % 96) })
+    let y = (0..<(32 * 64)).map { _ in Int(rng.next() % 96) }
+    return Workload(
+      id: "W3", summary: "Transformer LM d64 L2 H4, seq 64, batch 32",
+      network: Network(build: { TransformerLM(.w3, registry: &$0) }),
+      batch: Batch(inputs: x, labels: y), reference: (30, 98, 1900))
+  }
+
+  public static func all() -> [Workload] { [w1(), w2(), w3()] }
 }
