@@ -2,25 +2,32 @@
 /// (cross-entropy, no L2; the experiment sets those). The paper's init scaling α ("1.5× init")
 /// is not a model choice: pass it to `Network.initialParameters(seed:scale:)`.
 ///
-/// Images are Fashion-MNIST: `.tiny` 14×14×1 (2×2-average downsampled), `.small` 28×28×1, 10
+/// Images are Fashion-MNIST: `.tiny` 14×14×1 (downsampled by the data loader), `.small` 28×28×1, 10
 /// classes. Text is characters: vocabulary 96, sequence 32 (`.tiny`) or 64 (`.small`) for the
 /// language model; the translation model reads source and decoder input of 16 or 32 characters
 /// each (`Seq2SeqTransformer.pack`).
 ///
-/// Parameter counts (asserted in `ModelFamilyZooTests`), tiny / small:
-/// - `wrn`: `.batchNorm` 19,714 / 44,130 (WRN-10-1 / WRN-16-1, b = 8); `.none` 19,474 / 43,666;
-///   Fixup 19,493 / 43,703.
-/// - `resnet` basic: post-activation 19,810 / 44,226; pre-activation (either order) 19,714 /
-///   44,130; post-activation bottleneck 9,026 / 15,074.
-/// - `densenet`: `.batchNorm` 5,322 / 11,482 (growth 4 / 6, blocks 2-2-2); `.none` 4,914 / 10,870.
+/// Parameter counts (asserted in `ModelFamilyZooTests`), the same at both sizes for the
+/// convolutional families (only the resolution changes), tiny / small for the others:
+/// - `wrn` (WRN-10-1, b = 8): `.batchNorm` 19,714; `.none` 19,474; Fixup 19,493.
+/// - `resnet` basic: post-activation 19,810; pre-activation (either order) 19,714;
+///   post-activation bottleneck 9,026.
+/// - `densenet` (growth 4, blocks 2-2-2): `.batchNorm` 5,322; `.none` 4,914.
 /// - `resmlp`: `.none` 23,402 / 629,130 (width 32 × 4 blocks / 128 × 8 blocks); `.layerNorm` and
 ///   `.batchNorm` 23,722 / 631,434; Fixup 23,038 / 626,098.
 /// - `transformerLM`: `.pre` 32,736 / 116,576 (D 32 / the W3 benchmark, D 64); `.post` 32,672 /
 ///   116,448; `.none` 32,416 / 115,936.
 /// - `seq2seq`: `.pre` 31,840 / 190,304 (D 32, 1 + 1 layers / D 64, 2 + 2 layers); `.post`
 ///   31,712 / 190,048; `.none` 31,392 / 188,768.
-/// Step times (one release-build gradient and one HVP on 2 cores) are in the commit message
-/// that introduced this file.
+/// Step times of the `.small` members, release build, 2 shared cores, Float, best of three
+/// (`REPRO_ZOO_TIMING=<batch> swift test -c release --filter smallMemberStepTimes`), gradient /
+/// HVP in ms at 16 images or 4 sequences (the gated test asserts gradients < 50 ms there):
+/// wrn BN 18.7 / 44.2, no BN 13.0 / 32.3, Fixup 17.9 / 39.7; resnet post 22.7 / 45.7, pre
+/// 17.6 / 43.9, ReLU-before-BN 36.9 / 42.8, post bottleneck 19.6 / 52.6; densenet BN
+/// 32.0 / 88.9, no BN 21.4 / 54.9; resmlp 3–4 / 6–9; transformerLM 7–8 / 15–18; seq2seq
+/// 7–8 / 15–19. At 32 images or 8 sequences the times roughly double (densenet BN 54.5 / 131,
+/// the only gradient over 50 ms apart from a noisy post-activation reading), at 64 / 16 they
+/// double again; cost is dominated by memory traffic at 28×28, not by FLOPs.
 public enum ModelZoo {
   public enum Size: String, Sendable, CaseIterable { case tiny, small }
 
@@ -38,21 +45,22 @@ public enum ModelZoo {
 
   // MARK: Image classifiers
 
-  /// WRN-d-1 with b = 8, widths 8, 16, 32: d = 10 (one pre-activation block per stage, tiny)
-  /// or 16 (two, small). `.none` is the paper's "No BN"; `fixup` needs `.none`.
+  /// WRN-10-1 with b = 8: one pre-activation block per stage, widths 8, 16, 32, at both sizes
+  /// (the sizes differ in resolution; WRN-16-1 at 28×28 took 100 ms a gradient at batch 32).
+  /// `.none` is the paper's "No BN"; `fixup` needs `.none`.
   public static func wrn(normalization: NormalizationKind = .batchNorm, fixup: Bool = false, size: Size) -> Network {
-    let config = WideResNet.Configuration(depth: size == .tiny ? 10 : 16, widen: 1, baseWidth: 8, inputChannels: 1,
+    let config = WideResNet.Configuration(depth: 10, widen: 1, baseWidth: 8, inputChannels: 1,
                                           classes: classes, normalization: normalization, fixup: fixup)
     return Network { WideResNet(config, registry: &$0) }
   }
 
   /// A ResNet in one of the paper's three block orders: stem 8, three stages of widths w, 2w,
-  /// 4w (w = 8; bottleneck w = 4 with 4× expansion) and strides 1, 2, 2, with one block per
-  /// stage (tiny) or two (small). Pre-activation basic is the same network as `wrn`.
+  /// 4w (w = 8; bottleneck w = 4 with 4× expansion) and strides 1, 2, 2, one block per stage at
+  /// both sizes. Pre-activation basic is the same network as `wrn`.
   public static func resnet(order: ResNet.BlockOrder, kind: ResNet.BlockKind = .basic,
                             normalization: NormalizationKind = .batchNorm, fixup: Bool = false, size: Size) -> Network {
     let w = kind == .bottleneck ? 4 : 8
-    let n = size == .tiny ? 1 : 2
+    let n = 1
     let config = ResNet.Configuration(
       inputChannels: 1, classes: classes, stemWidth: 8,
       stages: [.init(width: w, blocks: n, stride: 1), .init(width: 2 * w, blocks: n, stride: 2),
@@ -61,10 +69,10 @@ public enum ModelZoo {
     return Network { ResNet(config, registry: &$0) }
   }
 
-  /// DenseNet-BC with three dense blocks of two layers, growth 4 (tiny) or 6 (small),
-  /// compression 0.5 (the paper's reduction).
+  /// DenseNet-BC with three dense blocks of two layers, growth 4, compression 0.5 (the paper's
+  /// reduction), at both sizes (growth 6 at 28×28 took 150 ms a gradient at batch 32).
   public static func densenet(normalization: NormalizationKind = .batchNorm, size: Size) -> Network {
-    let config = DenseNet.Configuration(inputChannels: 1, classes: classes, growthRate: size == .tiny ? 4 : 6,
+    let config = DenseNet.Configuration(inputChannels: 1, classes: classes, growthRate: 4,
                                         blocks: [2, 2, 2], compression: 0.5, normalization: normalization)
     return Network { DenseNet(config, registry: &$0) }
   }
