@@ -126,6 +126,17 @@ struct ModelFamilyTests {
     checkNetwork("WRN-10-1 \(norm)", network, Self.imageBatch)
   }
 
+  @Test func wideResNetFixup() {
+    let config = WideResNet.Configuration(depth: 10, widen: 1, baseWidth: 1, inputChannels: 1, classes: 3,
+                                          normalization: .none, fixup: true)
+    let network = Network { WideResNet(config, registry: &$0) }
+    checkNetwork("WRN-10-1 Fixup", network, Self.imageBatch)
+    // L = 3 branches of m = 2 convolutions: conv1 is He normal × 3^(−1/2), conv2 zero.
+    #expect(spec(network, "stages.2.blocks.0.conv1.weight")?.initializer == .normal(std: (2.0 / 18).squareRoot() * pow(3, -0.5)))
+    #expect(spec(network, "stages.2.blocks.0.conv2.weight")?.initializer == .zeros)
+    #expect(spec(network, "head.weight")?.initializer == .zeros)
+  }
+
   @Test func wideResNetStructure() {
     let config = WideResNet.Configuration(depth: 16, widen: 2, baseWidth: 4, inputChannels: 1, classes: 10)
     #expect(config.blocksPerStage == 2)

@@ -21,8 +21,9 @@
 ///   post-activation, its input for the pre-activation orders);
 /// - `B.shortcut.weight` [1, 1, cin, cout] when the shape changes (and `B.shortcut_bn` [cout],
 ///   post-activation with BN);
-/// - with Fixup: `B.conv{i}.input_bias` [1], `B.act{i}.input_bias` [1] before each branch
-///   activation, `B.multiplier` [1], `B.output_bias` [1], and `head.input_bias` [1];
+/// - with Fixup: `B.conv{i}.input_bias` [1] before conv i, `B.act{i}.input_bias` [1] before the
+///   activation that precedes conv i (every i in the pre-activation orders, i ≥ 2 post-activation),
+///   `B.multiplier` [1], `B.output_bias` [1], and `head.input_bias` [1];
 /// - `final_bn.scale|bias` [C] (pre-activation orders with BN), `head.weight` [C, classes],
 ///   `head.bias` [classes].
 public struct ResNet: Layer {
