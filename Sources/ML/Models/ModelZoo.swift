@@ -1,0 +1,116 @@
+/// The catalogue of model families at the two CPU scales of SPEC.md, each as a `Network`
+/// (cross-entropy, no L2; the experiment sets those). The paper's init scaling α ("1.5× init")
+/// is not a model choice: pass it to `Network.initialParameters(seed:scale:)`.
+///
+/// Images are Fashion-MNIST: `.tiny` 14×14×1 (downsampled by the data loader), `.small` 28×28×1, 10
+/// classes. Text is characters: vocabulary 96, sequence 32 (`.tiny`) or 64 (`.small`) for the
+/// language model; the translation model reads source and decoder input of 16 or 32 characters
+/// each (`Seq2SeqTransformer.pack`).
+///
+/// Parameter counts (asserted in `ModelFamilyZooTests`), the same at both sizes for the
+/// convolutional families (only the resolution changes), tiny / small for the others:
+/// - `wrn` (WRN-10-1, b = 8): `.batchNorm` 19,714; `.none` 19,474; Fixup 19,493.
+/// - `resnet` basic: post-activation 19,810; pre-activation (either order) 19,714;
+///   post-activation bottleneck 9,026.
+/// - `densenet` (growth 4, blocks 2-2-2): `.batchNorm` 5,322; `.none` 4,914.
+/// - `resmlp`: `.none` 23,402 / 629,130 (width 32 × 4 blocks / 128 × 8 blocks); `.layerNorm` and
+///   `.batchNorm` 23,722 / 631,434; Fixup 23,038 / 626,098.
+/// - `transformerLM`: `.pre` 32,736 / 116,576 (D 32 / the W3 benchmark, D 64); `.post` 32,672 /
+///   116,448; `.none` 32,416 / 115,936.
+/// - `seq2seq`: `.pre` 31,840 / 190,304 (D 32, 1 + 1 layers / D 64, 2 + 2 layers); `.post`
+///   31,712 / 190,048; `.none` 31,392 / 188,768.
+/// Step times of the `.small` members, release build, 2 shared cores, Float, best of three
+/// (`REPRO_ZOO_TIMING=<batch> swift test -c release --filter smallMemberStepTimes`), gradient /
+/// HVP in ms at 16 images or 4 sequences (the gated test asserts gradients < 50 ms there):
+/// wrn BN 18.7 / 44.2, no BN 13.0 / 32.3, Fixup 17.9 / 39.7; resnet post 22.7 / 45.7, pre
+/// 17.6 / 43.9, ReLU-before-BN 36.9 / 42.8, post bottleneck 19.6 / 52.6; densenet BN
+/// 32.0 / 88.9, no BN 21.4 / 54.9; resmlp 3–4 / 6–9; transformerLM 7–8 / 15–18; seq2seq
+/// 7–8 / 15–19. At 32 images or 8 sequences the times roughly double (densenet BN 54.5 / 131,
+/// the only gradient over 50 ms apart from a noisy post-activation reading), at 64 / 16 they
+/// double again; cost is dominated by memory traffic at 28×28, not by FLOPs.
+public enum ModelZoo {
+  public enum Size: String, Sendable, CaseIterable { case tiny, small }
+
+  public static let classes = 10
+  public static let vocabulary = 96
+
+  /// [H, W, C] of one image.
+  public static func imageShape(_ size: Size) -> [Int] { size == .tiny ? [14, 14, 1] : [28, 28, 1] }
+
+  /// Tokens per sequence of the language model.
+  public static func lmSequence(_ size: Size) -> Int { size == .tiny ? 32 : 64 }
+
+  /// Source (= decoder-input) length of the translation model.
+  public static func seq2seqSequence(_ size: Size) -> Int { size == .tiny ? 16 : 32 }
+
+  // MARK: Image classifiers
+
+  /// WRN-10-1 with b = 8: one pre-activation block per stage, widths 8, 16, 32, at both sizes
+  /// (the sizes differ in resolution; WRN-16-1 at 28×28 took 100 ms a gradient at batch 32).
+  /// `.none` is the paper's "No BN"; `fixup` needs `.none`.
+  public static func wrn(normalization: NormalizationKind = .batchNorm, fixup: Bool = false, size: Size) -> Network {
+    let config = WideResNet.Configuration(depth: 10, widen: 1, baseWidth: 8, inputChannels: 1,
+                                          classes: classes, normalization: normalization, fixup: fixup)
+    return Network { WideResNet(config, registry: &$0) }
+  }
+
+  /// A ResNet in one of the paper's three block orders: stem 8, three stages of widths w, 2w,
+  /// 4w (w = 8; bottleneck w = 4 with 4× expansion) and strides 1, 2, 2, one block per stage at
+  /// both sizes. Pre-activation basic is the same network as `wrn`.
+  public static func resnet(order: ResNet.BlockOrder, kind: ResNet.BlockKind = .basic,
+                            normalization: NormalizationKind = .batchNorm, fixup: Bool = false, size: Size) -> Network {
+    let w = kind == .bottleneck ? 4 : 8
+    let n = 1
+    let config = ResNet.Configuration(
+      inputChannels: 1, classes: classes, stemWidth: 8,
+      stages: [.init(width: w, blocks: n, stride: 1), .init(width: 2 * w, blocks: n, stride: 2),
+               .init(width: 4 * w, blocks: n, stride: 2)],
+      order: order, kind: kind, normalization: normalization, fixup: fixup)
+    return Network { ResNet(config, registry: &$0) }
+  }
+
+  /// DenseNet-BC with three dense blocks of two layers, growth 4, compression 0.5 (the paper's
+  /// reduction), at both sizes (growth 6 at 28×28 took 150 ms a gradient at batch 32).
+  public static func densenet(normalization: NormalizationKind = .batchNorm, size: Size) -> Network {
+    let config = DenseNet.Configuration(inputChannels: 1, classes: classes, growthRate: 4,
+                                        blocks: [2, 2, 2], compression: 0.5, normalization: normalization)
+    return Network { DenseNet(config, registry: &$0) }
+  }
+
+  /// Residual MLP on flattened images: width 32, hidden 64, 4 blocks (tiny); width 128,
+  /// hidden 256, 8 blocks (small).
+  public static func resmlp(normalization: NormalizationKind = .none, fixup: Bool = false, size: Size) -> Network {
+    let pixels = imageShape(size).reduce(1, *)
+    let config = size == .tiny
+      ? ResidualMLP.Configuration(inputs: pixels, width: 32, hiddenWidth: 64, blocks: 4, classes: classes,
+                                  normalization: normalization, fixup: fixup)
+      : ResidualMLP.Configuration(inputs: pixels, width: 128, hiddenWidth: 256, blocks: 8, classes: classes,
+                                  normalization: normalization, fixup: fixup)
+    return Network { ResidualMLP(config, registry: &$0) }
+  }
+
+  // MARK: Transformers
+
+  /// Decoder-only character LM: D 32, 2 layers, 2 heads, MLP 128 (tiny); the W3 benchmark,
+  /// D 64, 2 layers, 4 heads, MLP 256 (small).
+  public static func transformerLM(layerNorm: TransformerLM.LayerNormPlacement = .pre, size: Size) -> Network {
+    var config = size == .tiny
+      ? TransformerLM.Configuration(vocabulary: vocabulary, context: lmSequence(.tiny), width: 32, layers: 2, heads: 2,
+                                    mlpWidth: 128)
+      : TransformerLM.Configuration.w3
+    config.layerNorm = layerNorm
+    return Network { TransformerLM(config, registry: &$0) }
+  }
+
+  /// Encoder–decoder character translator: D 32, 1 + 1 layers, 2 heads, MLP 64 (tiny);
+  /// D 64, 2 + 2 layers, 4 heads, MLP 128 (small).
+  public static func seq2seq(layerNorm: TransformerLM.LayerNormPlacement = .pre, size: Size) -> Network {
+    let t = seq2seqSequence(size)
+    let config = size == .tiny
+      ? Seq2SeqTransformer.Configuration(vocabulary: vocabulary, context: t, width: 32, encoderLayers: 1,
+                                         decoderLayers: 1, heads: 2, mlpWidth: 64, layerNorm: layerNorm)
+      : Seq2SeqTransformer.Configuration(vocabulary: vocabulary, context: t, width: 64, encoderLayers: 2,
+                                         decoderLayers: 2, heads: 4, mlpWidth: 128, layerNorm: layerNorm)
+    return Network { Seq2SeqTransformer(config, registry: &$0) }
+  }
+}
