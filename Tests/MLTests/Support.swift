@@ -76,6 +76,12 @@ func checkHVP(
   let v: [Tensor<Double>] = x.enumerated().map { randomTensor($1.shape, seed: seed &+ UInt64($0)) }
   let w: [Tensor<Double>] = x.enumerated().map { randomTensor($1.shape, seed: seed &+ 100 &+ UInt64($0)) }
   let (_, _, hv) = hessianVectorProduct(at: x, direction: v, of: f)
+  // The HVP-only pass (parameters' primal gradients skipped) gives the same H·v.
+  let (_, noGradient, hvOnly) = hessianVectorProduct(at: x, direction: v, gradient: false, of: f)
+  #expect(noGradient.isEmpty, sourceLocation: sourceLocation)
+  for k in x.indices {
+    expectClose(hvOnly[k], hv[k], rtol: 1e-12, atol: 1e-14, "\(what) HVP-only block \(k)", sourceLocation: sourceLocation)
+  }
   let plus = zip(x, v).map { $0 + $1 * h }, minus = zip(x, v).map { $0 - $1 * h }
   let gp = valueAndGradient(at: plus, of: f).gradient, gm = valueAndGradient(at: minus, of: f).gradient
   for k in x.indices {

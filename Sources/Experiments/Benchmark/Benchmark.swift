@@ -73,7 +73,8 @@ public enum Benchmark {
     var rng = SplitMix64(seed: 4)
     let v = params.map { t in Tensor<Float>(shape: t.shape, scalars: (0..<t.count).map { _ in Float(rng.nextNormal()) }) }
     let hvp = medianMs(repeats: repeats) {
-      _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v)
+      // H·v alone, as Lanczos uses it (and as jit-compiled jvp∘grad computes it).
+      _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v, gradient: false)
     }
     let op = net.hessianOperator(parameters: params, buffers: buffers, batch: w.batch)
     // Exactly 20 operator applications, as in the reference measurements (no explicit residual).

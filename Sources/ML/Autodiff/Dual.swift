@@ -126,6 +126,28 @@ extension Dual {
   }
 }
 
+extension Dual {
+  /// The tangent Ȧ·B + A·Ḃ of op(A)·op(B) without its primal, for cotangents whose primal
+  /// nobody reads (a parameter's gradient during an HVP-only pass). The primal is left
+  /// uninitialized and must not be read.
+  public static func matmulTangentOnly(
+    _ a: Dual, transposeA: Bool = false, _ b: Dual, transposeB: Bool = false
+  ) -> Dual {
+    var t = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
+    if let bt = b.tangent {
+      if var acc = t {
+        t = nil
+        Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB, addingTo: &acc)
+        t = acc
+      } else {
+        t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
+      }
+    }
+    let shape = t?.shape ?? Tensor.matmulPlan(a.primal, transposeA, b.primal, transposeB).shape
+    return Dual(Tensor(uninitializedShape: shape), tangent: t)
+  }
+}
+
 // MARK: - Element-wise nonlinearities
 
 extension Dual {

@@ -6,15 +6,21 @@ public final class Tape<S: TensorScalar> {
     let inputs: [Int]
     /// Cotangent of the output → cotangents of the inputs (nil for inputs that need none).
     let pullback: ((Dual<S>) -> [Dual<S>?])?
+    /// Whether anyone reads the primal part of this node's cotangent. False for parameters when
+    /// only Hessian-vector products are wanted (and for reshapes of them): their pullbacks
+    /// then skip the primal weight gradient, as XLA's dead-code elimination does for jvp∘grad.
+    let primalNeeded: Bool
   }
 
   @usableFromInline var nodes: [Node] = []
+  /// Set when the caller reads only the tangents of the leaves' cotangents (H·v, not ∇L).
+  public let tangentOnlyLeaves: Bool
 
-  public init() {}
+  public init(tangentOnlyLeaves: Bool = false) { self.tangentOnlyLeaves = tangentOnlyLeaves }
 
   /// A tracked leaf (a parameter being differentiated).
   public func variable(_ value: Dual<S>) -> Variable<S> {
-    nodes.append(Node(inputs: [], pullback: nil))
+    nodes.append(Node(inputs: [], pullback: nil, primalNeeded: !tangentOnlyLeaves))
     return Variable(value, id: nodes.count - 1, tape: self)
   }
 
@@ -23,8 +29,8 @@ public final class Tape<S: TensorScalar> {
   }
 
   @usableFromInline
-  func record(inputs: [Int], pullback: @escaping (Dual<S>) -> [Dual<S>?]) -> Int {
-    nodes.append(Node(inputs: inputs, pullback: pullback))
+  func record(inputs: [Int], primalNeeded: Bool, pullback: @escaping (Dual<S>) -> [Dual<S>?]) -> Int {
+    nodes.append(Node(inputs: inputs, pullback: pullback, primalNeeded: primalNeeded))
     return nodes.count - 1
   }
 
@@ -68,11 +74,17 @@ public struct Variable<S: TensorScalar>: @unchecked Sendable {
   public var rank: Int { value.primal.rank }
   public var isTracked: Bool { tape != nil }
 
+  /// Whether the primal part of this variable's cotangent is read by anyone (see
+  /// `Tape.Node.primalNeeded`); pullbacks may skip computing it when not.
+  public var needsPrimalCotangent: Bool { tape.map { $0.nodes[id].primalNeeded } ?? false }
+
   /// Records an op with output `value` computed from `inputs`. `pullback` receives the output
   /// cotangent and the flags of which inputs are tracked (skip work for the others).
+  /// `primalNeeded: false` marks a shape-only view of its input (a reshape): its cotangent's
+  /// primal is needed exactly when its input's is.
   @inlinable
   public static func record(
-    _ value: Dual<S>, inputs: [Variable<S>],
+    _ value: Dual<S>, inputs: [Variable<S>], primalNeeded: Bool = true,
     pullback: @escaping (_ g: Dual<S>, _ needs: [Bool]) -> [Dual<S>?]
   ) -> Variable<S> {
     guard let tape = inputs.lazy.compactMap(\.tape).first else {
@@ -83,7 +95,7 @@ public struct Variable<S: TensorScalar>: @unchecked Sendable {
       precondition(input.tape === tape, "variables from different tapes")
     }
     let ids = inputs.map(\.id)
-    let id = tape.record(inputs: ids) { g in pullback(g, needs) }
+    let id = tape.record(inputs: ids, primalNeeded: primalNeeded) { g in pullback(g, needs) }
     return Variable(value, id: id, tape: tape)
   }
 }

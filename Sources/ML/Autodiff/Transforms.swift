@@ -13,12 +13,15 @@ public func valueAndGradient<S>(
 
 /// The gradient g of `f` at `x` and the exact Hessian-vector product H·v, by forward-over-reverse
 /// differentiation: the parameters carry tangent v through the forward pass and through every
-/// pullback, so the tangent of the gradient is ∂g/∂x·v = Hv (Pearlmutter 1994).
+/// pullback, so the tangent of the gradient is ∂g/∂x·v = Hv (Pearlmutter 1994). With
+/// `gradient: false` the parameters' primal gradients are not computed (one GEMM fewer per
+/// layer) and the returned `gradient` is empty.
 public func hessianVectorProduct<S>(
-  at x: [Tensor<S>], direction v: [Tensor<S>], of f: ([Variable<S>]) -> Variable<S>
+  at x: [Tensor<S>], direction v: [Tensor<S>], gradient wantGradient: Bool = true,
+  of f: ([Variable<S>]) -> Variable<S>
 ) -> (value: S, gradient: [Tensor<S>], hvp: [Tensor<S>]) {
   precondition(x.count == v.count, "direction has \(v.count) tensors for \(x.count) parameters")
-  let tape = Tape<S>()
+  let tape = Tape<S>(tangentOnlyLeaves: !wantGradient)
   let vars = zip(x, v).map { p, d in
     precondition(p.shape == d.shape, "direction shape \(d.shape) vs parameter \(p.shape)")
     return tape.variable(p, tangent: d)
@@ -26,9 +29,9 @@ public func hessianVectorProduct<S>(
   let y = f(vars)
   precondition(y.primal.count == 1, "hessianVectorProduct needs a scalar output, got \(y.shape)")
   let zeros = x.map { Tensor<S>(zeros: $0.shape) }
-  guard y.isTracked else { return (y.primal.scalar, zeros, zeros) }
+  guard y.isTracked else { return (y.primal.scalar, wantGradient ? zeros : [], zeros) }
   let grads = tape.backward(from: y, seed: Dual(Tensor(repeating: 1, shape: y.shape)))
-  let g = vars.indices.map { grads[vars[$0].id]?.primal ?? zeros[$0] }
+  let g = wantGradient ? vars.indices.map { grads[vars[$0].id]?.primal ?? zeros[$0] } : []
   let hv = vars.indices.map { grads[vars[$0].id]?.tangent ?? zeros[$0] }
   return (y.primal.scalar, g, hv)
 }

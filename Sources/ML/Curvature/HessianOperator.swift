@@ -9,7 +9,8 @@ extension Network {
     let network = self
     return SymmetricOperator(dimension: n) { v in
       let direction: [Tensor<S>] = FlatVector.unflatten(v, shapes: shapes)
-      let r = network.hessianVectorProduct(parameters: parameters, buffers: buffers, batch: batch, direction: direction)
+      let r = network.hessianVectorProduct(parameters: parameters, buffers: buffers, batch: batch, direction: direction,
+                                           gradient: false)
       return FlatVector.flatten(r.hvp)
     }
   }

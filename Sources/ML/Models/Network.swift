@@ -105,11 +105,12 @@ public struct Network: Sendable {
   }
 
   /// The exact Hessian-vector product of the training loss on `batch` (BatchNorm with batch
-  /// statistics, dropout off: `ForwardMode.curvature`).
+  /// statistics, dropout off: `ForwardMode.curvature`). With `gradient: false` only H·v is
+  /// computed and the returned gradient is empty.
   public func hessianVectorProduct<S>(
-    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>]
+    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>], gradient: Bool = true
   ) -> (loss: S, gradient: [Tensor<S>], hvp: [Tensor<S>]) {
-    let r = ML.hessianVectorProduct(at: parameters, direction: v) { vars in
+    let r = ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient) { vars in
       let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: .curvature)
       return objective(vars, batch: batch, context: ctx)
     }

@@ -60,6 +60,12 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     initializer(UnsafeMutableBufferPointer(start: storage.base, count: storage.count))
   }
 
+  /// A tensor whose scalars are not initialized: only for values that are never read (the
+  /// primal of a cotangent nobody uses).
+  public init(uninitializedShape shape: [Int]) {
+    self.init(shape: shape) { _ in }
+  }
+
   public init(repeating value: Scalar, shape: [Int]) {
     // Through a specialized kernel: `initialize(repeating:)` from unspecialized generic code
     // copies element by element through value witnesses.
