@@ -15,8 +15,11 @@ struct Bench: ParsableCommand {
   @Option(help: "BLAS threads.")
   var threads: Int = 2
 
-  @Option(help: "Workloads to run (comma-separated ids, e.g. W1,W3).")
+  @Option(help: "Workloads to run (comma-separated ids, e.g. W1,W3,wrn-nobn).")
   var only: String?
+
+  @Flag(help: "Also time one row per model family at its small size.")
+  var families = false
 
   @Flag(help: "Print JSON.")
   var json = false
@@ -28,9 +31,9 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     BLASThreads.set(threads)
-    var workloads = Workload.all()
+    var workloads = families || only != nil ? Workload.all() : Workload.reference()
     if let only {
-      let ids = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
+      let ids = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
       let known = Set(workloads.map(\.id))
       if let bad = ids.subtracting(known).sorted().first {
         throw ValidationError("unknown workload '\(bad)' (known: \(known.sorted().joined(separator: ", ")))")

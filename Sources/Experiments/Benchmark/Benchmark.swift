@@ -97,7 +97,16 @@ public enum Benchmark {
       "| workload | params | gradient ms (ref) | SGD-momentum step ms | HVP ms (ref) | HVP/grad | 20 Lanczos ms (ref) | gradient GFLOP/s (% peak) |",
       "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    func ref(_ x: Double, _ f: String) -> String { x.isNaN ? "–" : String(format: f, x) }
     for row in r.rows {
+      if row.referenceGradientMs.isNaN {
+        lines.append(String(
+          format: "| %@ %@ | %d | %.2f (%@) | %.2f | %.2f (%@) | %.2f | %.0f (%@) | %.1f (%.0f%%) |",
+          row.workload, row.summary, row.parameters, row.gradientMs, ref(row.referenceGradientMs, "%.1f"), row.sgdMomentumStepMs,
+          row.hvpMs, ref(row.referenceHvpMs, "%.1f"), row.hvpOverGradient, row.lanczos20Ms, ref(row.referenceLanczos20Ms, "%.0f"),
+          row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
+        continue
+      }
       lines.append(String(
         format: "| %@ %@ | %d | %.2f (%.1f) | %.2f | %.2f (%.1f) | %.2f | %.0f (%.0f) | %.1f (%.0f%%) |",
         row.workload, row.summary, row.parameters, row.gradientMs, row.referenceGradientMs, row.sgdMomentumStepMs,

@@ -46,5 +46,48 @@ public struct Workload: Sendable {
       batch: Batch(inputs: x, labels: y), reference: (30, 98, 1900))
   }
 
-  public static func all() -> [Workload] { [w1(), w2(), w3()] }
+  /// The reference workloads W1–W3.
+  public static func reference() -> [Workload] { [w1(), w2(), w3()] }
+
+  /// One row per model family at its small size (`ModelZoo`, 28×28 images or 64-character
+  /// sequences), batch 32 images or 8 sequences: what a run of each family costs.
+  public static func families() -> [Workload] {
+    let images = 32, sequences = 8
+    func imageBatch(_ seed: UInt64) -> Batch<Float> {
+      var rng = SplitMix64(seed: seed)
+      let shape = [images] + ModelZoo.imageShape(.small)
+      let x = Tensor<Float>(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.nextNormal()) })
+      return Batch(inputs: x, labels: (0..<images).map { _ in Int(rng.next() % 10) })
+    }
+    func tokenBatch(_ seed: UInt64, length: Int, channels: Int) -> Batch<Float> {
+      var rng = SplitMix64(seed: seed)
+      let shape = channels == 1 ? [sequences, length] : [sequences, length, channels]
+      let x = Tensor<Float>(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() % 96) })
+      return Batch(inputs: x, labels: (0..<(sequences * length)).map { _ in Int(rng.next() % 96) })
+    }
+    let none = (gradient: Double.nan, hvp: Double.nan, lanczos20: Double.nan)
+    func image(_ id: String, _ summary: String, _ n: Network) -> Workload {
+      Workload(id: id, summary: summary + ", batch \(images)", network: n, batch: imageBatch(7), reference: none)
+    }
+    let lm = ModelZoo.lmSequence(.small), s2s = ModelZoo.seq2seqSequence(.small)
+    return [
+      image("wrn-bn", "WRN-10-1 (b 8), BatchNorm", ModelZoo.wrn(normalization: .batchNorm, size: .small)),
+      image("wrn-nobn", "WRN-10-1 (b 8), no BN", ModelZoo.wrn(normalization: .none, size: .small)),
+      image("wrn-fixup", "WRN-10-1 (b 8), Fixup", ModelZoo.wrn(normalization: .none, fixup: true, size: .small)),
+      image("resnet-post", "ResNet post-activation", ModelZoo.resnet(order: .postActivation, size: .small)),
+      image("resnet-pre", "ResNet pre-activation", ModelZoo.resnet(order: .preActivation, size: .small)),
+      image("resnet-relu-bn", "ResNet pre-act., ReLU before BN", ModelZoo.resnet(order: .preActivationReLUBeforeBN, size: .small)),
+      image("densenet-bn", "DenseNet-BC, BatchNorm", ModelZoo.densenet(normalization: .batchNorm, size: .small)),
+      image("densenet-nobn", "DenseNet-BC, no BN", ModelZoo.densenet(normalization: .none, size: .small)),
+      image("resmlp", "residual MLP, no norm", ModelZoo.resmlp(normalization: .none, size: .small)),
+      Workload(id: "lm-pre", summary: "Transformer LM pre-LN, seq \(lm), batch \(sequences)",
+               network: ModelZoo.transformerLM(layerNorm: .pre, size: .small),
+               batch: tokenBatch(8, length: lm, channels: 1), reference: none),
+      Workload(id: "seq2seq-pre", summary: "encoder–decoder pre-LN, seq \(s2s), batch \(sequences)",
+               network: ModelZoo.seq2seq(layerNorm: .pre, size: .small),
+               batch: tokenBatch(9, length: s2s, channels: 2), reference: none),
+    ]
+  }
+
+  public static func all() -> [Workload] { reference() + families() }
 }
