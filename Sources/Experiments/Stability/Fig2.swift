@@ -36,13 +36,14 @@ public struct Fig2: Experiment {
 
   public func settings(for scale: ExperimentScale, seed: UInt64) -> StabilitySettings {
     let base = StabilitySettings(
-      models: ModelCatalog.ids, learningRates: [0.01, 0.03, 0.1, 0.3, 1, 3], warmups: [0, 50],
+      models: ["resmlp-none", "resmlp-ln", "wrn-nobn", "wrn-bn"], learningRates: [0.01, 0.03, 0.1, 0.3, 1, 3], warmups: [0, 50],
       seeds: [Int(seed)], steps: 200, batchSize: 64, momentum: 0.9, imageSide: 14, width: 64,
       trainExamples: 2000, testExamples: 500, midStep: 100, measureEvery: 20, lanczosIterations: 20,
       measurementExamples: 256, notTrainedFactor: 1.5)
     switch scale {
     case .tiny:
       var s = base
+      s.models = ["mlp-relu", "resmlp-none", "resmlp-ln"]
       s.learningRates = [0.03, 0.3, 3]
       s.warmups = [0, 10]
       s.steps = 30

@@ -1,30 +1,46 @@
 import ML
 
-/// The model variants experiments refer to by id. Each id fixes the architecture at a given
-/// input size and class count; the init scale α and the optimizer belong to the run.
+/// The model variants experiments refer to by id. Each id fixes the architecture; `size`
+/// follows the scale (tiny: 14×14 images; small and full: 28×28). The init scale α and the
+/// optimizer belong to the run.
 public enum ModelCatalog {
-  public static let ids = ["mlp-relu", "mlp-tanh"]
+  public static let ids = [
+    "mlp-relu", "mlp-tanh", "resmlp-none", "resmlp-ln", "resmlp-bn", "resmlp-fixup",
+    "wrn-bn", "wrn-nobn", "wrn-fixup", "resnet-post", "resnet-pre", "resnet-relu-bn", "densenet-bn", "densenet-nobn",
+  ]
 
   /// The network for `id` on images of `side`×`side`×1 with `classes` outputs; nil for an
-  /// unknown id.
+  /// unknown id. `width` sizes the plain MLPs only (the zoo fixes the others).
   public static func network(_ id: String, side: Int, classes: Int, width: Int) -> Network? {
     let inputs = side * side
+    let size: ModelZoo.Size = side <= 14 ? .tiny : .small
     switch id {
-    case "mlp-relu":
-      return Network(build: { MLP(widths: [inputs, width, width, classes], activation: .relu, registry: &$0) })
-    case "mlp-tanh":
-      return Network(build: { MLP(widths: [inputs, width, width, classes], activation: .tanh, registry: &$0) })
-    default:
-      return nil
+    case "mlp-relu": return Network(build: { MLP(widths: [inputs, width, width, classes], activation: .relu, registry: &$0) })
+    case "mlp-tanh": return Network(build: { MLP(widths: [inputs, width, width, classes], activation: .tanh, registry: &$0) })
+    case "resmlp-none": return ModelZoo.resmlp(normalization: .none, size: size)
+    case "resmlp-ln": return ModelZoo.resmlp(normalization: .layerNorm, size: size)
+    case "resmlp-bn": return ModelZoo.resmlp(normalization: .batchNorm, size: size)
+    case "resmlp-fixup": return ModelZoo.resmlp(normalization: .none, fixup: true, size: size)
+    case "wrn-bn": return ModelZoo.wrn(normalization: .batchNorm, size: size)
+    case "wrn-nobn": return ModelZoo.wrn(normalization: .none, size: size)
+    case "wrn-fixup": return ModelZoo.wrn(normalization: .none, fixup: true, size: size)
+    case "resnet-post": return ModelZoo.resnet(order: .postActivation, size: size)
+    case "resnet-pre": return ModelZoo.resnet(order: .preActivation, size: size)
+    case "resnet-relu-bn": return ModelZoo.resnet(order: .preActivationReLUBeforeBN, size: size)
+    case "densenet-bn": return ModelZoo.densenet(normalization: .batchNorm, size: size)
+    case "densenet-nobn": return ModelZoo.densenet(normalization: .none, size: size)
+    default: return nil
     }
   }
 
   /// Human-readable name for figure rows.
   public static func title(_ id: String) -> String {
-    switch id {
-    case "mlp-relu": return "MLP (ReLU)"
-    case "mlp-tanh": return "MLP (tanh)"
-    default: return id
-    }
+    [
+      "mlp-relu": "MLP (ReLU)", "mlp-tanh": "MLP (tanh)", "resmlp-none": "residual MLP, no norm",
+      "resmlp-ln": "residual MLP, LayerNorm", "resmlp-bn": "residual MLP, BatchNorm", "resmlp-fixup": "residual MLP, Fixup",
+      "wrn-bn": "WRN, BN", "wrn-nobn": "WRN, no BN", "wrn-fixup": "WRN, Fixup", "resnet-post": "ResNet post-act.",
+      "resnet-pre": "ResNet pre-act.", "resnet-relu-bn": "ResNet ReLU before BN", "densenet-bn": "DenseNet, BN",
+      "densenet-nobn": "DenseNet, no BN",
+    ][id] ?? id
   }
 }
