@@ -76,6 +76,8 @@ struct DataTests {
     let test: Dataset<Float> = try FashionMNIST.load(.test)
     #expect(test.count == 10_000 && test.inputs.shape == [10_000, 28, 28, 1])
     #expect(Array(test.labels.prefix(10)) == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7])
+    let full: Dataset<Float> = try FashionMNIST.load(.train, side: 14)
+    #expect(full.count == 60_000 && Array(full.labels.prefix(10)) == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5])
     let train: Dataset<Float> = try FashionMNIST.load(.train, limit: 1000)
     #expect(train.count == 1000 && Set(train.labels).count == 10)
     #expect((0..<10).allSatisfy { c in train.labels.filter { $0 == c }.count == 100 })

@@ -54,6 +54,9 @@ struct TextDataTests {
     #expect(!rv.contains { $0.text.contains("<") })
     let pairs = Translation.align(kjv, rv, maxCharacters: 120)
     #expect(pairs.count > 10_000)
+    let (train, held) = Translation.split(pairs, validationEvery: 10)
+    #expect(held.count == pairs.count / 10 && train.count + held.count == pairs.count)
+    #expect(held.first == pairs[9] && train.first == pairs[0] && !train.contains(pairs[19]))
     #expect(pairs.contains { $0.source == "And God said, Let there be light: and there was light." && $0.target == "Y dijo Dios: Sea la luz: y fué la luz." })
     // The cache is reused.
     #expect(FileManager.default.fileExists(atPath: cache + "/kjv.txt"))

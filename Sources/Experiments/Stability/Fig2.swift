@@ -32,7 +32,14 @@ public struct Fig2: Experiment {
   public let paperReference = "Fig 2, Figs 9–12"
   public let resultsVersion = 1
 
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { nil }
+  /// Measured on 2 cores with the default --jobs 2 --threads 1 (tiny: 3 s; small: 658 s).
+  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
+    switch scale {
+    case .tiny: return 3
+    case .small: return 660
+    case .full: return nil
+    }
+  }
 
   public func settings(for scale: ExperimentScale, seed: UInt64) -> StabilitySettings {
     let base = StabilitySettings(

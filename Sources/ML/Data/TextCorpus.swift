@@ -91,6 +91,18 @@ public enum Translation {
     }
   }
 
+  /// A deterministic held-out split: every `validationEvery`-th pair is held out.
+  public static func split(_ pairs: [TranslationPair], validationEvery: Int = 20)
+    -> (train: [TranslationPair], validation: [TranslationPair])
+  {
+    precondition(validationEvery >= 2, "validationEvery must be at least 2")
+    var train: [TranslationPair] = [], validation: [TranslationPair] = []
+    for (i, p) in pairs.enumerated() {
+      if i % validationEvery == validationEvery - 1 { validation.append(p) } else { train.append(p) }
+    }
+    return (train, validation)
+  }
+
   /// Corpus BLEU-4 (Papineni et al. 2002) on whitespace tokens: geometric mean of modified
   /// n-gram precisions for n = 1…4, times the brevity penalty; 0…100.
   public static func bleu(hypotheses: [String], references: [String]) -> Double {
