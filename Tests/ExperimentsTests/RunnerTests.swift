@@ -123,6 +123,14 @@ struct RunnerTests {
     #expect(log.executed.filter { $0 == 4 }.count == 2)
   }
 
+  @Test func unwritableOutputFailsBeforeTraining() {
+    let log = ExecutionLog()
+    var o = options("/proc/repro-unwritable")
+    o.jobs = 1
+    #expect(throws: HarnessError.self) { _ = try ExperimentRunner(Toy(log: log), options: o).run() }
+    #expect(log.executed.isEmpty)
+  }
+
   @Test func overridesChangeKeysAndUnknownKeysFail() throws {
     let log = ExecutionLog()
     var o = options(tempRoot())

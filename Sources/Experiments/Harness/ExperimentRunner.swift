@@ -58,6 +58,13 @@ public struct ExperimentRunner<E: Experiment> {
   public func run() throws -> RunSummary {
     let start = Date()
     let settings = try resolvedSettings()
+    // Fail before any training when the output cannot be written.
+    let runsDirectory = store.root.appendingPathComponent(experiment.id).appendingPathComponent(options.scale.rawValue)
+    do {
+      try FileManager.default.createDirectory(at: runsDirectory, withIntermediateDirectories: true)
+    } catch {
+      throw HarnessError.unwritable(runsDirectory.path, reason: error.localizedDescription)
+    }
     let all = experiment.runs(settings)
     let mine = options.shard.select(Array(all.enumerated()))
     let progress = ProgressReporter(total: mine.count, quiet: options.quiet)
