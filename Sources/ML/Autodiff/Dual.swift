@@ -109,12 +109,18 @@ extension Dual {
   public static func matmul(_ a: Dual, transposeA: Bool = false, _ b: Dual, transposeB: Bool = false)
     -> Dual
   {
-    let p = Tensor.matmul(a.primal, transposeA: transposeA, b.primal, transposeB: transposeB)
+    Dual(Tensor.matmul(a.primal, transposeA: transposeA, b.primal, transposeB: transposeB),
+         tangent: productTangent(a, transposeA, b, transposeB))
+  }
+
+  /// op(Ȧ)·op(B) + op(A)·op(Ḃ), nil when neither factor has a tangent. The second term is
+  /// accumulated in place (GEMM with β = 1): no temporary, no extra pass.
+  @usableFromInline
+  static func productTangent(_ a: Dual, _ transposeA: Bool, _ b: Dual, _ transposeB: Bool) -> Tensor<S>? {
     var t = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
     if let bt = b.tangent {
       if var acc = t {
-        // Accumulate the second term in place (β = 1): no temporary, no extra pass. Dropping
-        // `t` first keeps `acc` uniquely referenced, so no copy-on-write copy is made.
+        // Dropping `t` first keeps `acc` uniquely referenced, so no copy-on-write copy is made.
         t = nil
         Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB, addingTo: &acc)
         t = acc
@@ -122,7 +128,7 @@ extension Dual {
         t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
       }
     }
-    return Dual(p, tangent: t)
+    return t
   }
 }
 
@@ -133,16 +139,7 @@ extension Dual {
   public static func matmulTangentOnly(
     _ a: Dual, transposeA: Bool = false, _ b: Dual, transposeB: Bool = false
   ) -> Dual {
-    var t = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
-    if let bt = b.tangent {
-      if var acc = t {
-        t = nil
-        Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB, addingTo: &acc)
-        t = acc
-      } else {
-        t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
-      }
-    }
+    let t = productTangent(a, transposeA, b, transposeB)
     let shape = t?.shape ?? Tensor.matmulPlan(a.primal, transposeA, b.primal, transposeB).shape
     return Dual(Tensor(uninitializedShape: shape), tangent: t)
   }
