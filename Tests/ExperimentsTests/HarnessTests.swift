@@ -92,3 +92,20 @@ struct HarnessTests {
     #expect(HarnessError.unknownKey("k", valid: ["a", "b"]).description == "unknown key 'k'; valid keys: a, b")
   }
 }
+
+@Suite("Stability sweep keys")
+struct StabilitySweepKeyTests {
+  @Test func extendingTheGridKeepsStoredRunKeys() throws {
+    let base = Fig2().settings(for: .tiny, seed: 0)
+    var wider = base
+    wider.learningRates.append(10)
+    wider.seeds.append(1)
+    let keys = { (s: StabilitySettings) in Set(try StabilitySweep.runs(s).map { try RunKey(label: StabilitySweep.label($0), configuration: $0) }) }
+    let a = try keys(base), b = try keys(wider)
+    #expect(a.isSubset(of: b) && b.count > a.count)
+    // A setting that changes training changes every key.
+    var longer = base
+    longer.steps += 1
+    #expect(try keys(longer).isDisjoint(with: a))
+  }
+}

@@ -104,6 +104,32 @@ struct RunnerTests {
     #expect(data.data == [0, 1, 4, 9, 16, 25] && data.claims.first?.holds == true)
   }
 
+  @Test func experimentsSharingASweepTrainEachRunOnce() throws {
+    struct Other: Experiment {
+      let toy: Toy
+      let id = "toy-other"
+      var sweepID: String { "toy" }
+      let title = "Squares again", paperReference = "none", resultsVersion = 1
+      func estimatedSeconds(_ scale: ExperimentScale) -> Double? { nil }
+      func settings(for scale: ExperimentScale, seed: UInt64) -> ToySettings { toy.settings(for: scale, seed: seed) }
+      func runs(_ s: ToySettings) -> [Int] { toy.runs(s) }
+      func label(_ r: Int) -> String { toy.label(r) }
+      func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int { try toy.execute(r, settings: settings, context: context) }
+      func summarize(_ o: Int) -> String { toy.summarize(o) }
+      func figureData(settings: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] { toy.figureData(settings: settings, results: results) }
+      func claims(_ d: [Int]) -> [ClaimOutcome] { [] }
+      func figure(_ d: [Int], caption: String) -> Figure { toy.figure(d, caption: caption) }
+      func table(_ d: [Int]) -> String { toy.table(d) }
+      func drift(_ d: [Int], golden: [Int]) -> [String] { [] }
+    }
+    let root = tempRoot()
+    let log = ExecutionLog()
+    _ = try ExperimentRunner(Toy(log: log), options: options(root)).run()
+    let s = try ExperimentRunner(Other(toy: Toy(log: log)), options: options(root)).run()
+    #expect(log.executed == [0, 1, 2, 3, 4, 5] && s.runsPresent == 6 && s.runsTrained == 0)
+    #expect(FileManager.default.fileExists(atPath: root + "/figures/toy-other.png"))
+  }
+
   @Test func parallelJobsTrainEachRunOnce() throws {
     let log = ExecutionLog()
     var o = options(tempRoot())

@@ -26,6 +26,9 @@ public protocol Experiment: Sendable {
   associatedtype FigureData: Codable & Sendable
 
   var id: String { get }
+  /// The sweep whose runs this experiment reads: experiments that draw different figures from
+  /// the same runs (Figs 1–3 from the stability sweep) share it, so each run trains once.
+  var sweepID: String { get }
   var title: String { get }
   /// The paper's figure or table, e.g. "Fig 2, Figs 9–12".
   var paperReference: String { get }
@@ -47,6 +50,10 @@ public protocol Experiment: Sendable {
   func table(_ data: FigureData) -> String
   /// Differences from golden data beyond the stated tolerances (empty: no drift).
   func drift(_ data: FigureData, golden: FigureData) -> [String]
+}
+
+extension Experiment {
+  public var sweepID: String { id }
 }
 
 /// A stored run: the outcome and how long it took.

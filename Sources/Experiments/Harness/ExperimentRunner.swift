@@ -52,14 +52,14 @@ public struct ExperimentRunner<E: Experiment> {
   /// A run's key: its label and the hash of (experiment, results version, run configuration).
   func key(_ run: E.Run) throws -> RunKey {
     return try RunKey(label: experiment.label(run),
-                      configuration: KeyedRun(experiment: experiment.id, version: experiment.resultsVersion, run: run))
+                      configuration: KeyedRun(experiment: experiment.sweepID, version: experiment.resultsVersion, run: run))
   }
 
   public func run() throws -> RunSummary {
     let start = Date()
     let settings = try resolvedSettings()
     // Fail before any training when the output cannot be written.
-    let runsDirectory = store.root.appendingPathComponent(experiment.id).appendingPathComponent(options.scale.rawValue)
+    let runsDirectory = store.root.appendingPathComponent(experiment.sweepID).appendingPathComponent(options.scale.rawValue)
     do {
       try FileManager.default.createDirectory(at: runsDirectory, withIntermediateDirectories: true)
     } catch {
@@ -72,7 +72,7 @@ public struct ExperimentRunner<E: Experiment> {
     var pending: [(index: Int, run: E.Run, key: RunKey)] = []
     for (index, run) in mine {
       let k = try key(run)
-      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.id, scale: scaleName, key: k,
+      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: scaleName, key: k,
                                  warn: { progress.note($0) }) {
         progress.finish(run: index, label: experiment.label(run) + " (stored)", seconds: stored.seconds,
                         summary: experiment.summarize(stored.outcome))
@@ -107,7 +107,7 @@ public struct ExperimentRunner<E: Experiment> {
           let outcome = try experiment.execute(item.run, settings: settings, context: context)
           let seconds = Date().timeIntervalSince(t0)
           try store.save(config: item.run, result: StoredRun(outcome: outcome, seconds: seconds, blasThreads: threads),
-                         experiment: experiment.id, scale: scale.rawValue, key: item.key)
+                         experiment: experiment.sweepID, scale: scale.rawValue, key: item.key)
           progress.finish(run: item.index, label: label, seconds: seconds, summary: experiment.summarize(outcome))
         } catch {
           queue.fail(error)
@@ -135,7 +135,7 @@ public struct ExperimentRunner<E: Experiment> {
     var results: [(run: E.Run, outcome: E.Outcome)] = []
     var compute = 0.0
     for run in all {
-      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.id, scale: options.scale.rawValue, key: try key(run)) {
+      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: options.scale.rawValue, key: try key(run)) {
         results.append((run, stored.outcome))
         compute += stored.seconds
       }

@@ -19,7 +19,7 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// Results as files: `<root>/<experiment>/<scale>/<run key>/` holds `config.json` (the resolved
+/// Results as files: `<root>/<sweep>/<scale>/<run key>/` holds `config.json` (the resolved
 /// configuration) and `result.json` (the metrics). Every file is written to a temporary name and
 /// renamed, and `result.json` is written last, so a killed sweep leaves either a complete run
 /// or none; a partial or corrupt entry is reported and re-run.

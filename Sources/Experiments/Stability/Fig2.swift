@@ -28,6 +28,8 @@ public struct Fig2Data: Codable, Sendable {
 public struct Fig2: Experiment {
   public init() {}
   public let id = "fig2"
+  /// Figs 1–3 read one sweep.
+  public let sweepID = "stability"
   public let title = "λ1 at initialization and mid-training vs learning rate"
   public let paperReference = "Fig 2, Figs 9–12"
   public let resultsVersion = 1

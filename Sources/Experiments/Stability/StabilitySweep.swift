@@ -64,12 +64,19 @@ public struct StabilityOutcome: Codable, Sendable {
 
 public enum StabilitySweep {
   public static func runs(_ s: StabilitySettings) -> [StabilityRun] {
+    // Each run keeps only the settings that shape it, not the grid: extending the grid (one
+    // more η or seed) keeps every stored run's key, and experiments sharing the sweep agree.
+    var perRun = s
+    perRun.models = []
+    perRun.learningRates = []
+    perRun.warmups = []
+    perRun.seeds = []
     var out: [StabilityRun] = []
     for model in s.models {
       for eta in s.learningRates {
         for w in s.warmups {
           for seed in s.seeds {
-            out.append(StabilityRun(model: model, learningRate: eta, warmup: w, seed: seed, initScale: 1, settings: s))
+            out.append(StabilityRun(model: model, learningRate: eta, warmup: w, seed: seed, initScale: 1, settings: perRun))
           }
         }
       }
