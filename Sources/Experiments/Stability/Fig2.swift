@@ -12,6 +12,8 @@ public struct StabilityPoint: Codable, Sendable, Hashable {
   public var lambdaInit: Double
   public var lambdaMid: Double?
   public var lambdaMidStep: Int?
+  /// η at the step of the mid-training measurement (below the peak once cosine decay starts).
+  public var lambdaMidLearningRate: Double?
   public var finalLoss: Double?
   public var testAccuracy: Double?
 }
@@ -100,7 +102,7 @@ public struct Fig2: Experiment {
     let points = results.map { r, o in
       StabilityPoint(model: r.model, learningRate: r.learningRate, warmup: r.warmup, seed: r.seed, status: o.status,
                      lambdaInit: o.lambdaInit, lambdaMid: o.lambdaMid, lambdaMidStep: o.lambdaMidStep,
-                     finalLoss: o.finalLoss, testAccuracy: o.testAccuracy)
+                     lambdaMidLearningRate: o.lambdaMidLearningRate, finalLoss: o.finalLoss, testAccuracy: o.testAccuracy)
     }
     return Fig2Data(models: settings.models, momentum: settings.momentum, midStep: settings.midStep, points: points)
   }

@@ -17,11 +17,16 @@ public enum StabilityClaims {
     let failed = points.filter { $0.status != .trained && $0.lambdaMid != nil }
     let above = failed.filter { ($0.lambdaMid ?? 0) * $0.learningRate / 2 > 1 }.count
     let holds = !trained.isEmpty && inside == trained.count
+    // Also reported, not used for the verdict: the ratio with η at the measurement step, which
+    // cosine decay has lowered below the peak by mid-training.
+    let current = trained.compactMap { p in p.lambdaMidLearningRate.map { (p.lambdaMid ?? 0) * $0 / 2 } }
+    let currentNote = current.isEmpty ? "" :
+      "; with η at the measurement step: \(current.filter { $0 <= c1Tolerance }.count) of \(current.count) within, worst \(fmt(current.max() ?? .nan))"
     return ClaimOutcome(
       id: "C1", statement: "Every run that trains successfully sits at λ1 ≲ 2/η mid-training; divergent runs were above 2/η before diverging.",
       check: "successful runs: λ1·η/2 ≤ \(c1Tolerance) at the mid-training step (η the peak rate); diverged runs: last scheduled λ1 before divergence vs 2/η (reported, not required)",
       holds: holds,
-      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst)); \(above) of \(failed.count) failed runs above 2/η before failing")
+      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst))\(currentNote); \(above) of \(failed.count) failed runs above 2/η before failing")
   }
 
   /// Largest peak η at which the model (without warmup) trained, per model.
