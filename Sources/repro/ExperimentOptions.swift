@@ -95,6 +95,13 @@ struct Fig2Command: ExperimentCommand {
   @OptionGroup var options: ExperimentOptions
 }
 
+struct Fig3Command: ExperimentCommand {
+  static let experimentID = "fig3"
+  static let configuration = CommandConfiguration(
+    commandName: "fig3", abstract: "Fig 3 (Figs 8, 13): λ1 and 2/η over training for lettered runs of the stability sweep.")
+  @OptionGroup var options: ExperimentOptions
+}
+
 struct All: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "Run every experiment in turn.")
   @OptionGroup var options: ExperimentOptions

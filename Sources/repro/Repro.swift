@@ -9,6 +9,7 @@ struct Repro: ParsableCommand {
     subcommands: [
       List.self,
       Fig2Command.self,
+      Fig3Command.self,
       All.self,
       Render.self,
       Check.self,
