@@ -27,76 +27,11 @@ public struct Fig2Data: Codable, Sendable {
 
 /// Fig 2 (and Figs 9–12): λ1 at initialization and at a fixed mid-training step against the
 /// peak learning rate, one row per model, divergent runs ✕, with 2/η and (2 + 2β)/η.
-public struct Fig2: Experiment {
+public struct Fig2: StabilitySweepExperiment {
   public init() {}
   public let id = "fig2"
-  /// Figs 1–3 read one sweep.
-  public let sweepID = "stability"
   public let title = "λ1 at initialization and mid-training vs learning rate"
   public let paperReference = "Fig 2, Figs 9–12"
-  public let resultsVersion = 1
-
-  /// Measured on 2 cores with the default --jobs 2 --threads 1 (tiny: 3 s; small: 658 s).
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
-    switch scale {
-    case .tiny: return 3
-    case .small: return 660
-    case .full: return nil
-    }
-  }
-
-  public func settings(for scale: ExperimentScale, seed: UInt64) -> StabilitySettings {
-    let base = StabilitySettings(
-      models: ["resmlp-none", "resmlp-ln", "wrn-nobn", "wrn-bn"], learningRates: [0.01, 0.03, 0.1, 0.3, 1, 3], warmups: [0, 50],
-      seeds: [Int(seed)], steps: 200, batchSize: 64, momentum: 0.9, imageSide: 14, width: 64,
-      trainExamples: 2000, testExamples: 500, midStep: 100, measureEvery: 20, lanczosIterations: 20,
-      measurementExamples: 256, notTrainedFactor: 1.5)
-    switch scale {
-    case .tiny:
-      var s = base
-      s.models = ["mlp-relu", "resmlp-none", "resmlp-ln"]
-      s.learningRates = [0.03, 0.3, 3]
-      s.warmups = [0, 10]
-      s.steps = 30
-      s.batchSize = 32
-      s.width = 16
-      s.trainExamples = 200
-      s.testExamples = 100
-      s.midStep = 15
-      s.measureEvery = 10
-      s.lanczosIterations = 10
-      s.measurementExamples = 64
-      return s
-    case .small:
-      return base
-    case .full:
-      var s = base
-      s.imageSide = 28
-      s.width = 512
-      s.trainExamples = 60000
-      s.testExamples = 10000
-      s.steps = 5000
-      s.batchSize = 128
-      s.warmups = [0, 1000]
-      s.midStep = 2000
-      s.measureEvery = 100
-      s.lanczosIterations = 40
-      s.measurementExamples = 2048
-      s.learningRates = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3]
-      return s
-    }
-  }
-
-  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s) }
-  public func label(_ r: StabilityRun) -> String { StabilitySweep.label(r) }
-  public func execute(_ r: StabilityRun, settings: StabilitySettings, context: RunContext) throws -> StabilityOutcome {
-    try StabilitySweep.execute(r, context: context)
-  }
-
-  public func summarize(_ o: StabilityOutcome) -> String {
-    let mid = o.lambdaMid.map { String(format: "λ1 mid %.3g", $0) } ?? "no mid λ1"
-    return "\(o.status.rawValue), λ1 init \(String(format: "%.3g", o.lambdaInit)), \(mid)"
-  }
 
   public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig2Data {
     let points = results.map { r, o in

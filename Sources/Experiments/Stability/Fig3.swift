@@ -27,22 +27,12 @@ public struct Fig3Data: Codable, Sendable {
 /// Fig 3 (and Figs 8, 13): the λ1-vs-η scatter with selected runs lettered, and beside it the
 /// full time series of λ1 against 2/η for each lettered run. It reads the stability sweep that
 /// fig2 trains (nothing is trained twice).
-public struct Fig3: Experiment {
+public struct Fig3: StabilitySweepExperiment {
   public init() {}
   public let id = "fig3"
-  public let sweepID = "stability"
   public let title = "λ1 and 2/η over training for selected runs"
   public let paperReference = "Fig 3, Fig 8, Fig 13"
-  public let resultsVersion = 1
 
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { Fig2().estimatedSeconds(scale) }
-  public func settings(for scale: ExperimentScale, seed: UInt64) -> StabilitySettings { Fig2().settings(for: scale, seed: seed) }
-  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s) }
-  public func label(_ r: StabilityRun) -> String { StabilitySweep.label(r) }
-  public func execute(_ r: StabilityRun, settings: StabilitySettings, context: RunContext) throws -> StabilityOutcome {
-    try StabilitySweep.execute(r, context: context)
-  }
-  public func summarize(_ o: StabilityOutcome) -> String { Fig2().summarize(o) }
 
   /// The paper's lettered behaviours, each picked from the sweep by a stated rule.
   public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig3Data {

@@ -166,24 +166,16 @@ extension SafetensorsEntry {
   public init<S: TensorScalar>(_ t: Tensor<S>) {
     dtype = S.safetensorsDType
     shape = t.shape
-    data = t.withUnsafeBufferPointer { buf in
-      var d = Data(capacity: buf.count * MemoryLayout<S>.size)
-      if S.self == Float.self {
-        for x in buf { var b = Float(x).bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
-      } else {
-        for x in buf { var b = Double(x).bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
-      }
-      return d
-    }
+    // Little-endian hosts (x86-64, arm64) already hold the scalars in the file's byte order.
+    precondition(UInt32(1).littleEndian == 1, "safetensors writing assumes a little-endian host")
+    data = t.withUnsafeBufferPointer { Data(buffer: $0) }
   }
 
   public init(integers: [Int], shape: [Int]) {
     precondition(integers.count == shape.reduce(1, *), "integers do not fill shape \(shape)")
     dtype = "I64"
     self.shape = shape
-    var d = Data(capacity: integers.count * 8)
-    for x in integers { var b = Int64(x).littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
-    data = d
+    data = integers.map { Int64($0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
   }
 }
 

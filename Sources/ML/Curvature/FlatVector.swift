@@ -2,10 +2,17 @@
 /// Lanczos vectors live in.
 public enum FlatVector {
   public static func flatten<S>(_ tensors: [Tensor<S>]) -> [Double] {
-    var out = [Double]()
-    out.reserveCapacity(tensors.reduce(0) { $0 + $1.count })
-    for t in tensors { t.withUnsafeBufferPointer { for x in $0 { out.append(Double(x)) } } }
-    return out
+    // One pass into preallocated storage (this runs on every Lanczos step).
+    [Double](unsafeUninitializedCapacity: tensors.reduce(0) { $0 + $1.count }) { out, count in
+      var offset = 0
+      for t in tensors {
+        t.withUnsafeBufferPointer { src in
+          for i in 0..<src.count { out[offset + i] = Double(src[i]) }
+          offset += src.count
+        }
+      }
+      count = offset
+    }
   }
 
   public static func unflatten<S>(_ v: [Double], shapes: [[Int]]) -> [Tensor<S>] {

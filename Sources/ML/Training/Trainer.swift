@@ -22,7 +22,8 @@ public struct Trainer<S: TensorScalar> {
     var optimizer = AnyOptimizer<S>(config.optimizer)
     var sampler = BatchSampler(datasetSize: train.count, batchSize: config.batchSize, seed: config.seed &+ 1)
     let measurement = train.prefix(config.measurementExamples)
-    var dropoutRNG = SplitMix64(seed: config.seed &+ 2)
+    // Dropout masks: one independent stream per step, derived from the seed and the step.
+    let dropoutRNG = SplitMix64(seed: config.seed &+ 2)
     var record = TrainingRecord()
     let shapes = params.map(\.shape)
 
@@ -39,7 +40,6 @@ public struct Trainer<S: TensorScalar> {
       let batch = train.batch(sampler.next())
       var (loss, grads, _) = network.lossAndGradient(
         parameters: params, buffers: &buffers, batch: batch, mode: .training, rng: dropoutRNG.derived(UInt64(step)))
-      _ = dropoutRNG.next()
       let lossD = Double(loss)
       var norm = globalNorm(grads), clipped = false
       if let c = config.clipNorm { (norm, clipped) = clipByGlobalNorm(&grads, maxNorm: c) }
