@@ -41,8 +41,8 @@ public struct Trainer<S: TensorScalar> {
       var (loss, grads, _) = network.lossAndGradient(
         parameters: params, buffers: &buffers, batch: batch, mode: .training, rng: dropoutRNG.derived(UInt64(step)))
       let lossD = Double(loss)
-      var norm = globalNorm(grads), clipped = false
-      if let c = config.clipNorm { (norm, clipped) = clipByGlobalNorm(&grads, maxNorm: c) }
+      // clipByGlobalNorm measures the norm itself: one pass over the gradients either way.
+      let (norm, clipped) = config.clipNorm.map { clipByGlobalNorm(&grads, maxNorm: $0) } ?? (globalNorm(grads), false)
       record.steps.append(StepRecord(step: step, loss: lossD, learningRate: eta, gradientNorm: norm, clipped: clipped))
       progress?(step, lossD)
       if !lossD.isFinite || !norm.isFinite {
