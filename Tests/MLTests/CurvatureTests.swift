@@ -28,6 +28,24 @@ struct CurvatureTests {
     #expect(r.eigenpairs[0].residual < 1e-6)
   }
 
+  @Test func toleranceStopsOnceTheTopRitzValuesConverge() throws {
+    // A dominant top eigenvalue: with a tolerance Lanczos stops well before the 40 allowed
+    // steps, its explicit residual honours the tolerance, and λ1 is within the residual.
+    let spectrum = [100.0, 60] + (0..<500).map { Double($0) / 50 }
+    let full = try lanczos(diagonal(spectrum), iterations: 40, topK: 2, seed: 3)
+    let early = try lanczos(diagonal(spectrum), iterations: 40, topK: 2, seed: 3, tolerance: 1e-4)
+    #expect(full.iterations == 40)
+    #expect(early.iterations < 40 && early.iterations >= 4)
+    for (e, f) in zip(early.eigenpairs, full.eigenpairs) {
+      #expect(e.residual <= 1e-3 * abs(e.value))
+      #expect(abs(e.value - f.value) <= e.residual)
+    }
+    // A clustered top cannot meet a tight tolerance: all iterations run.
+    let clustered = (0..<400).map { 1 + Double($0) / 400 }
+    let r = try lanczos(diagonal(clustered), iterations: 8, topK: 1, seed: 4, tolerance: 1e-9)
+    #expect(r.iterations == 8)
+  }
+
   @Test func residualFlagsUnconvergedEstimates() throws {
     // A clustered spectrum after 5 iterations: the estimate is below λ1 and the residual says so.
     let spectrum = (0..<400).map { 1 + Double($0) / 400 }

@@ -55,9 +55,50 @@ struct TrainerTests {
     let (record, _) = Trainer(network: relu, config: config(eta: 60), train: train, test: test).run()
     guard let d = record.divergence else { Issue.record("η = 60 should diverge"); return }
     #expect(d.learningRate == 60)
-    #expect(d.lastLambda1Step != nil && d.lastLambda1Step! <= d.step)
-    #expect(d.lastLambda1 == record.sharpness.last?.lambda1)
     #expect(record.steps.count == d.step + 1)
+    // The rule: the last measurement strictly before the divergence step (step 0 if it
+    // diverged at once).
+    let before = record.sharpness.last { $0.step < d.step || $0.step == 0 }
+    #expect(d.lastLambda1Step != nil && (d.lastLambda1Step! < d.step || d.lastLambda1Step == 0))
+    #expect(d.lastLambda1 == before?.lambda1)
+  }
+
+  @Test func divergenceSnapshotsGiveTheDenseScheduleLambda() {
+    // Measuring only at step 0 but keeping snapshots on the dense schedule records, for a run
+    // that diverges, exactly the λ1 the dense schedule measured last before divergence, and no
+    // other measurement.
+    let relu = Network(build: { MLP(widths: [8, 16, 3], activation: .relu, registry: &$0) })
+    var dense = config(eta: 8, warmup: 12)
+    dense.sharpness = MeasurementSchedule(every: 2)
+    var lazy = dense
+    lazy.sharpness = MeasurementSchedule(every: Int.max, extra: [0])
+    lazy.divergenceSnapshots = MeasurementSchedule(every: 2)
+    let a = Trainer(network: relu, config: dense, train: train, test: test).run().record
+    let b = Trainer(network: relu, config: lazy, train: train, test: test).run().record
+    guard let da = a.divergence, let db = b.divergence else { Issue.record("η = 8 should diverge"); return }
+    // The dense schedule may notice a non-finite curvature before the loss turns non-finite.
+    #expect(db.step >= da.step && da.step > 4)
+    #expect(db.lastLambda1Step == da.lastLambda1Step && db.lastLambda1Step! > 0)
+    #expect(db.lastLambda1 == da.lastLambda1)
+    #expect(b.sharpness.map(\.step) == [0, db.lastLambda1Step!])
+    // A run that trains measures no snapshot.
+    var calm = lazy
+    calm.schedule = .constant(peak: 0.05)
+    #expect(Trainer(network: network, config: calm, train: train, test: test).run().record.sharpness.map(\.step) == [0])
+  }
+
+  @Test func lanczosToleranceKeepsLambdaWithinItsResidual() {
+    var c = config(eta: 0.05, steps: 6)
+    c.sharpness = MeasurementSchedule(every: 5)
+    var t = c
+    t.lanczosTolerance = 1e-3
+    let a = Trainer(network: network, config: c, train: train, test: test).run().record
+    let b = Trainer(network: network, config: t, train: train, test: test).run().record
+    #expect(a.steps == b.steps)
+    for (x, y) in zip(a.sharpness, b.sharpness) {
+      #expect(abs(x.lambda1 - y.lambda1) <= max(y.residual, 1e-5 * x.lambda1))
+      #expect(y.residual <= 2e-3 * y.lambda1)
+    }
   }
 
   @Test func clippingIsReported() {

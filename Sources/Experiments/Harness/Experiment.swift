@@ -39,6 +39,9 @@ public protocol Experiment: Sendable {
 
   func settings(for scale: ExperimentScale, seed: UInt64) -> Settings
   func runs(_ settings: Settings) -> [Run]
+  /// Runs chosen from the stored results of `runs` by a stated rule (Fig 3's lettered runs,
+  /// traced in detail): trained once every run of `runs` is stored, keyed like any other run.
+  func followUpRuns(_ settings: Settings, results: [(run: Run, outcome: Outcome)]) -> [Run]
   func label(_ run: Run) -> String
   func execute(_ run: Run, settings: Settings, context: RunContext) throws -> Outcome
   /// One line for the progress log.
@@ -54,6 +57,7 @@ public protocol Experiment: Sendable {
 
 extension Experiment {
   public var sweepID: String { id }
+  public func followUpRuns(_ settings: Settings, results: [(run: Run, outcome: Outcome)]) -> [Run] { [] }
 }
 
 /// A stored run: the outcome and how long it took.

@@ -66,6 +66,24 @@ public struct ExperimentRunner<E: Experiment> {
       throw HarnessError.unwritable(runsDirectory.path, reason: error.localizedDescription)
     }
     let all = experiment.runs(settings)
+    var trained = try train(all, settings: settings)
+    // Follow-up runs are chosen from the complete primary results (for a sharded sweep: by
+    // whichever shard finds them complete; `render` draws what is stored).
+    let primary = try stored(all)
+    var followUps: [E.Run] = []
+    if primary.results.count == all.count {
+      followUps = experiment.followUpRuns(settings, results: primary.results)
+      trained += try train(followUps, settings: settings)
+    }
+    var summary = try render(settings: settings, all: all + followUps)
+    summary.runsTrained = trained
+    summary.wallSeconds = Date().timeIntervalSince(start)
+    return summary
+  }
+
+  /// Trains this shard's runs of `all` that are not stored yet; returns how many it trained.
+  func train(_ all: [E.Run], settings: E.Settings) throws -> Int {
+    if all.isEmpty { return 0 }
     let mine = options.shard.select(Array(all.enumerated()))
     let progress = ProgressReporter(total: mine.count, quiet: options.quiet)
     let scaleName = options.scale.rawValue
@@ -81,10 +99,20 @@ public struct ExperimentRunner<E: Experiment> {
       }
     }
     try execute(pending, settings: settings, progress: progress)
-    var summary = try render(settings: settings, all: all)
-    summary.runsTrained = pending.count
-    summary.wallSeconds = Date().timeIntervalSince(start)
-    return summary
+    return pending.count
+  }
+
+  /// The stored outcomes of `runs` (missing ones skipped) and their summed training time.
+  func stored(_ runs: [E.Run]) throws -> (results: [(run: E.Run, outcome: E.Outcome)], seconds: Double) {
+    var results: [(run: E.Run, outcome: E.Outcome)] = []
+    var compute = 0.0
+    for run in runs {
+      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: options.scale.rawValue, key: try key(run)) {
+        results.append((run, stored.outcome))
+        compute += stored.seconds
+      }
+    }
+    return (results, compute)
   }
 
   /// Trains the pending runs, `jobs` at a time; each finished run is stored at once.
@@ -126,20 +154,16 @@ public struct ExperimentRunner<E: Experiment> {
   public func render() throws -> RunSummary {
     let start = Date()
     let settings = try resolvedSettings()
-    var summary = try render(settings: settings, all: experiment.runs(settings))
+    let all = experiment.runs(settings)
+    let primary = try stored(all)
+    let followUps = primary.results.count == all.count ? experiment.followUpRuns(settings, results: primary.results) : []
+    var summary = try render(settings: settings, all: all + followUps)
     summary.wallSeconds = Date().timeIntervalSince(start)
     return summary
   }
 
   func render(settings: E.Settings, all: [E.Run]) throws -> RunSummary {
-    var results: [(run: E.Run, outcome: E.Outcome)] = []
-    var compute = 0.0
-    for run in all {
-      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: options.scale.rawValue, key: try key(run)) {
-        results.append((run, stored.outcome))
-        compute += stored.seconds
-      }
-    }
+    let (results, compute) = try stored(all)
     let data = experiment.figureData(settings: settings, results: results)
     let claims = experiment.claims(data)
     let report = ExperimentReport(

@@ -39,6 +39,17 @@ public struct ConfigField<C> {
     }, get: { $0[keyPath: kp].map { "\($0)" }.joined(separator: ",") })
   }
 
+  /// Comma-separated names, each accepted by `valid`.
+  public static func strings(_ name: String, _ kp: WritableKeyPath<C, [String]>, expected: String,
+                             valid: @escaping (String) -> Bool) -> ConfigField {
+    ConfigField(name: name, expected: expected, set: { c, v in
+      let xs = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      guard !xs.isEmpty, xs.allSatisfy(valid) else { return false }
+      c[keyPath: kp] = xs
+      return true
+    }, get: { $0[keyPath: kp].joined(separator: ",") })
+  }
+
   public static func string(_ name: String, _ kp: WritableKeyPath<C, String>, allowed: [String]) -> ConfigField {
     ConfigField(name: name, expected: "one of \(allowed.joined(separator: ", "))", set: { c, v in
       guard allowed.contains(v) else { return false }

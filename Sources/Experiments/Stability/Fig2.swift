@@ -33,8 +33,10 @@ public struct Fig2: StabilitySweepExperiment {
   public let title = "λ1 at initialization and mid-training vs learning rate"
   public let paperReference = "Fig 2, Figs 9–12"
 
+  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s) }
+
   public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig2Data {
-    let points = results.map { r, o in
+    let points = results.filter { !$0.run.trace }.map { r, o in
       StabilityPoint(model: r.model, learningRate: r.learningRate, warmup: r.warmup, seed: r.seed, status: o.status,
                      lambdaInit: o.lambdaInit, lambdaMid: o.lambdaMid, lambdaMidStep: o.lambdaMidStep,
                      lambdaMidLearningRate: o.lambdaMidLearningRate, finalLoss: o.finalLoss, testAccuracy: o.testAccuracy)
@@ -45,8 +47,10 @@ public struct Fig2: StabilitySweepExperiment {
   public func claims(_ d: Fig2Data) -> [ClaimOutcome] { StabilityClaims.all(d) }
 
   public func figure(_ d: Fig2Data, caption: String) -> Figure {
-    var fig = Figure(rows: max(d.models.count, 1), cols: 2, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
-    for (row, model) in d.models.enumerated() {
+    // Two models a row, each as a pair of panels (at initialization, mid-training).
+    var fig = Figure(rows: max((d.models.count + 1) / 2, 1), cols: 4, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
+    for (index, model) in d.models.enumerated() {
+      let row = index / 2, col = 2 * (index % 2)
       let pts = d.points.filter { $0.model == model }
       var left = Axes(title: "\(ModelCatalog.title(model)): at initialization",
                       x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ at init"))
@@ -71,12 +75,12 @@ public struct Fig2: StabilitySweepExperiment {
         right.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.lambdaMid ?? .nan }, color: color,
                       markers: withMid.map { $0.status == .trained ? .circle : .cross }, label: name)
       }
-      // One legend for the figure, outside the first row's right panel, so no data is covered.
-      left.legend = .none
-      right.legend = row == 0 ? .outside : .none
-      right.legendEntries.append(LegendEntry(label: "diverged / did not train", color: .black, marker: .cross))
-      fig[row, 0] = left
-      fig[row, 1] = right
+      // One legend for the figure, in the first panel.
+      left.legend = index == 0 ? .best : .none
+      right.legend = .none
+      left.legendEntries.append(LegendEntry(label: "diverged / did not train", color: .black, marker: .cross))
+      fig[row, col] = left
+      fig[row, col + 1] = right
     }
     return fig
   }

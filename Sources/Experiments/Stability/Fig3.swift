@@ -24,89 +24,171 @@ public struct Fig3Data: Codable, Sendable {
   public var runs: [LetteredRun]
 }
 
-/// Fig 3 (and Figs 8, 13): the λ1-vs-η scatter with selected runs lettered, and beside it the
-/// full time series of λ1 against 2/η for each lettered run. It reads the stability sweep that
-/// fig2 trains (nothing is trained twice).
+/// Fig 3 (and Figs 8, 13): the λ1-vs-η scatter of the WRN variants with selected runs
+/// lettered, and beneath, the full time series of λ1 against 2/η for each lettered run. The
+/// letters are picked from the grid by the rules of `lettered` (the paper's behaviours), then
+/// re-trained as trace runs that measure λ1 every `traceEvery` steps.
 public struct Fig3: StabilitySweepExperiment {
   public init() {}
   public let id = "fig3"
   public let title = "λ1 and 2/η over training for selected runs"
   public let paperReference = "Fig 3, Fig 8, Fig 13"
 
+  /// Fig 3's top row shows the variants of the plain model only (the paper: WRN ± BN, 1.5×
+  /// init, MetaInit).
+  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s, models: s.roles.all.contains) }
 
-  /// The paper's lettered behaviours, each picked from the sweep by a stated rule.
+  public func followUpRuns(_ s: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> [StabilityRun] {
+    Self.lettered(results, roles: s.roles).compactMap { $0.run.map(StabilitySweep.traced) }
+  }
+
+  /// One of the paper's lettered behaviours and the grid run picked for it (nil: none shows it).
+  public struct Pick {
+    public var role: String
+    public var run: StabilityRun?
+  }
+
+  /// The paper's letters, each a rule over the grid of the role models (no warmup unless stated):
+  /// A: the plain model (WRN without BN) at η_A, the smallest η at which it fails;
+  /// B: the same with warmup (the paper: warmup lets it train at η_A);
+  /// C: the flatter initialization (Fixup, standing in for MetaInit) at η_A;
+  /// D: a diverged run that started below 2/η (the one furthest below);
+  /// E: the plain model at the smallest η (progressive sharpening);
+  /// F: the worse (1.5×) init with warmup at the largest η where it trains only with warmup.
+  public static func lettered(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles) -> [Pick] {
+    let grid = results.filter { !$0.run.trace && roles.all.contains($0.run.model) }
+    func find(_ model: String, _ eta: Double, _ warmup: Int) -> StabilityRun? {
+      grid.first { $0.run.model == model && $0.run.learningRate == eta && $0.run.warmup == warmup }?.run
+    }
+    let plain = grid.filter { $0.run.model == roles.plain && $0.run.warmup == 0 }
+    let etaA = plain.filter { $0.outcome.status != .trained }.map(\.run.learningRate).min()
+    let warmup = grid.map(\.run.warmup).filter { $0 > 0 }.min()
+    let d = grid.filter { $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1 }
+      .min { $0.outcome.lambdaInit * $0.run.learningRate < $1.outcome.lambdaInit * $1.run.learningRate }?.run
+    let rescued = grid.filter { r in
+      r.run.model == "wrn-nobn-x1.5" && r.run.warmup > 0 && r.outcome.status == .trained && grid.contains {
+        $0.run.model == r.run.model && $0.run.warmup == 0 && $0.run.learningRate == r.run.learningRate && $0.outcome.status != .trained
+      }
+    }.max { $0.run.learningRate < $1.run.learningRate }?.run
+    return [
+      Pick(role: "diverges within a few steps", run: etaA.flatMap { find(roles.plain, $0, 0) }),
+      Pick(role: "same η with warmup: λ1 falls until the peak η", run: etaA.flatMap { e in warmup.flatMap { find(roles.plain, e, $0) } }),
+      Pick(role: "flatter init at the same η: sharpens up to 2/η", run: etaA.flatMap { find(roles.flatterInit, $0, 0) }),
+      Pick(role: "starts below 2/η, sharpens and diverges", run: d),
+      Pick(role: "small η: progressive sharpening", run: plain.map(\.run).min { $0.learningRate < $1.learningRate }),
+      Pick(role: "warmup recovers the worse init (diverges without)", run: rescued),
+    ]
+  }
+
   public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig3Data {
     let fig2 = Fig2().figureData(settings: settings, results: results)
     var lettered: [LetteredRun] = []
     var missing: [String] = []
-    func add(_ role: String, _ pick: (run: StabilityRun, outcome: StabilityOutcome)?) {
-      let letter = String(UnicodeScalar(UInt8(65 + lettered.count)))
-      guard let (r, o) = pick else { missing.append(role); return }
+    for (k, pick) in Self.lettered(results, roles: settings.roles).enumerated() {
+      let letter = String(UnicodeScalar(UInt8(65 + k)))
+      guard let r = pick.run, let o = results.first(where: { $0.run == StabilitySweep.traced(r) })?.outcome else {
+        missing.append("\(letter) (\(pick.role))")
+        continue
+      }
       lettered.append(LetteredRun(
-        letter: letter, role: role, model: r.model, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
+        letter: letter, role: pick.role, model: r.model, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
         divergenceStep: o.divergenceStep, steps: o.sharpness.map(\.step), learningRates: o.sharpness.map(\.learningRate),
         lambda1: o.sharpness.map(\.lambda1)))
     }
-    let byLambdaInit = results.sorted { $0.outcome.lambdaInit > $1.outcome.lambdaInit }
-    // A: no warmup, diverged within 10 steps; the sharpest model, smallest such η.
-    add("diverges within a few steps", byLambdaInit.filter { $0.run.warmup == 0 && ($0.outcome.divergenceStep ?? .max) <= 10 }
-      .min { ($0.run.learningRate, -$0.outcome.lambdaInit) < ($1.run.learningRate, -$1.outcome.lambdaInit) })
-    // B: warmup trains at an η where the same model without warmup fails.
-    let rescued = results.filter { r in
-      r.run.warmup > 0 && r.outcome.status == .trained && results.contains {
-        $0.run.model == r.run.model && $0.run.warmup == 0 && $0.run.learningRate == r.run.learningRate
-          && $0.run.seed == r.run.seed && $0.outcome.status != .trained
-      }
-    }
-    add("warmup pulls λ1 down until the peak η", rescued.max { $0.outcome.lambdaInit < $1.outcome.lambdaInit })
-    // C: no warmup, starts below 2/η, trains, and sharpens to within 20 % of 2/η_t.
-    add("starts flat, sharpens progressively up to 2/η", results.filter { r in
-      r.run.warmup == 0 && r.outcome.status == .trained && r.outcome.lambdaInit * r.run.learningRate / 2 < 0.5
-        && r.outcome.sharpness.contains { $0.lambda1 * $0.learningRate / 2 >= 0.8 }
-    }.max { $0.outcome.lambdaInit < $1.outcome.lambdaInit })
-    // D: starts below 2/η, sharpens, diverges (the paper's C4).
-    add("starts below 2/η, sharpens and diverges", results.filter {
-      $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1
-    }.first)
     return Fig3Data(points: fig2.points, missing: missing, runs: lettered)
   }
 
   public func claims(_ d: Fig3Data) -> [ClaimOutcome] {
     var out = [StabilityClaims.c4(d.points)]
-    // Warmup pulls λ1 down: for the warmup-rescued run, λ1 at the end of warmup < λ1 at init.
-    if let b = d.runs.first(where: { $0.role.hasPrefix("warmup") }), let first = b.lambda1.first,
+    // C5a: for the warmup run at η_A (B), λ1 at the end of warmup < λ1 at init, and it trains.
+    if let b = d.runs.first(where: { $0.letter == "B" }), let first = b.lambda1.first,
        let atPeak = Array(zip(b.steps, b.lambda1)).last(where: { $0.0 <= b.warmup })?.1
     {
       out.append(ClaimOutcome(
         id: "C5a", statement: "During warmup λ1 falls so that training reaches the peak η without diverging.",
-        check: "the lettered warmup-rescued run has λ1 at the end of warmup below λ1 at initialization",
-        holds: atPeak < first, measured: "\(ModelCatalog.title(b.model)), η = \(b.learningRate): λ1 \(String(format: "%.3g", first)) → \(String(format: "%.3g", atPeak)) by step \(b.warmup)"))
+        check: "run B (the plain model with warmup at η_A) trains, and its λ1 at the end of warmup is below λ1 at initialization",
+        holds: atPeak < first && b.status == .trained,
+        measured: "\(ModelCatalog.title(b.model)), η = \(b.learningRate): \(b.status.rawValue), λ1 \(String(format: "%.3g", first)) → \(String(format: "%.3g", atPeak)) by step \(b.warmup)"))
     } else {
       out.append(ClaimOutcome(id: "C5a", statement: "During warmup λ1 falls so that training reaches the peak η without diverging.",
-                              check: "a warmup-rescued run exists", holds: false, measured: "no warmup-rescued run in the sweep"))
+                              check: "run B exists", holds: false, measured: "no run B (the plain model never failed without warmup)"))
     }
+    // Each lettered run shows the behaviour the paper's letter describes.
+    var shown: [String] = [], notShown: [String] = []
+    for r in d.runs {
+      let ratios = zip(r.lambda1, r.learningRates).map { $0 * $1 / 2 }
+      let first = r.lambda1.first ?? .nan
+      let (ok, what): (Bool, String)
+      switch r.letter {
+      case "A": (ok, what) = (r.status == .diverged && (r.divergenceStep ?? .max) <= 10, "diverged at step \(r.divergenceStep.map(String.init) ?? "–")")
+      case "B", "F": (ok, what) = (r.status == .trained, "\(r.status.rawValue), peak λ1·η_t/2 \(String(format: "%.2f", ratios.max() ?? .nan))")
+      case "C":
+        (ok, what) = (r.status == .trained && (ratios.first ?? 1) < 0.5 && ratios.contains { $0 >= 0.8 },
+                      "\(r.status.rawValue), λ1·η_t/2 from \(String(format: "%.2f", ratios.first ?? .nan)) to max \(String(format: "%.2f", ratios.max() ?? .nan))")
+      case "D": (ok, what) = (r.status == .diverged && (ratios.first ?? 2) < 1, "λ1₀·η/2 = \(String(format: "%.2f", ratios.first ?? .nan)), diverged at step \(r.divergenceStep.map(String.init) ?? "–")")
+      default:
+        let peak = r.lambda1.dropFirst().max() ?? .nan
+        (ok, what) = (peak >= 1.2 * first, "λ1 \(String(format: "%.3g", first)) → max \(String(format: "%.3g", peak))")
+      }
+      if ok { shown.append("\(r.letter) \(what)") } else { notShown.append("\(r.letter) \(what)") }
+    }
+    var measured = ["shown: " + (shown.isEmpty ? "none" : shown.joined(separator: "; "))]
+    if !notShown.isEmpty { measured.append("not shown: " + notShown.joined(separator: "; ")) }
+    if !d.missing.isEmpty { measured.append("no run: " + d.missing.joined(separator: "; ")) }
+    out.append(ClaimOutcome(
+      id: "Fig3", statement: "The lettered runs show the paper's behaviours (A diverges within a few steps; B, F train with warmup; C starts flat and sharpens to 2/η; D starts below 2/η and diverges; E sharpens at a small η).",
+      check: "A diverges by step 10; B, F train; C trains with λ1·η/2 < 0.5 at init reaching ≥ 0.8 of 2/η_t; D started below 2/η and diverged; E's λ1 rises ≥ 20 % above its initial value; every letter has a run",
+      holds: notShown.isEmpty && d.missing.isEmpty,
+      measured: measured.joined(separator: " | ")))
     return out
   }
 
   public func figure(_ d: Fig3Data, caption: String) -> Figure {
-    // One row: the lettered scatter, then one time series per lettered run.
-    var fig = Figure(rows: 1, cols: 1 + d.runs.count, title: "λ₁ and 2/η over training (cf. Gilmer et al. Fig. 3)", caption: caption)
-    var top = Axes(title: "λ₁ mid-training vs peak η, lettered runs", x: Axis(scale: .log, label: "peak learning rate η"),
-                   y: Axis(scale: .log, label: "λ₁ mid-training"))
-    top.shade(.aboveInverse(c: 2), label: "λ₁ > 2/η")
-    top.reference(.inverse(c: 2), label: "2/η")
-    let withMid = d.points.filter { $0.lambdaMid != nil }
-    top.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.lambdaMid ?? .nan }, color: Palette.color(0),
-                markers: withMid.map { $0.status == .trained ? .circle : .cross }, label: "runs (✕ failed)")
+    // Top row: λ1 at init and mid-training vs peak η for the WRN variants (lettered), and every
+    // lettered run's λ1·η_t/2 over training; beneath, one time series per lettered run.
+    let cols = 3
+    let rows = 1 + (d.runs.count + cols - 1) / cols
+    var fig = Figure(rows: rows, cols: cols, title: "λ₁ and 2/η over training (cf. Gilmer et al. Fig. 3)", caption: caption)
+    var initAxes = Axes(title: "λ₁ at initialization", x: Axis(scale: .log, label: "peak learning rate η"),
+                        y: Axis(scale: .log, label: "λ₁ at init"))
+    var midAxes = Axes(title: "λ₁ mid-training (lettered runs)", x: Axis(scale: .log, label: "peak learning rate η"),
+                       y: Axis(scale: .log, label: "λ₁ mid-training"))
+    for k in 0..<2 {
+      var a = k == 0 ? initAxes : midAxes
+      a.shade(.aboveInverse(c: 2), label: "λ₁ > 2/η")
+      a.reference(.inverse(c: 2), label: "2/η")
+      if k == 0 { initAxes = a } else { midAxes = a }
+    }
+    for (k, model) in Set(d.points.map(\.model)).sorted().enumerated() {
+      let pts = d.points.filter { $0.model == model }
+      let noWarmup = pts.filter { $0.warmup == 0 }
+      initAxes.scatter(x: noWarmup.map(\.learningRate), y: noWarmup.map(\.lambdaInit), color: Palette.color(k),
+                       markers: noWarmup.map { $0.status == .trained ? .circle : .cross }, label: ModelCatalog.title(model))
+      let withMid = pts.filter { $0.lambdaMid != nil }
+      midAxes.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.lambdaMid ?? .nan }, color: Palette.color(k),
+                      markers: withMid.map { $0.status == .trained ? ($0.warmup > 0 ? .square : .circle) : .cross },
+                      label: ModelCatalog.title(model))
+    }
     for r in d.runs {
       if let p = d.points.first(where: { $0.model == r.model && $0.learningRate == r.learningRate && $0.warmup == r.warmup }),
          let mid = p.lambdaMid
       {
-        top.annotate(r.letter, at: .data(x: r.learningRate, y: mid, side: .left), dx: 4, dy: -4, size: 11, bold: true)
+        midAxes.annotate(r.letter, at: .data(x: r.learningRate, y: mid, side: .left), dx: 4, dy: -4, size: 11, bold: true)
       }
     }
-    top.legend = .none
-    fig[0, 0] = top
+    initAxes.legend = .best
+    midAxes.legend = .none
+    midAxes.legendEntries.append(LegendEntry(label: "■ with warmup, ✕ failed", color: .black, marker: .square))
+    var ratioAxes = Axes(title: "lettered runs: λ₁·η_t/2", x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁ / (2/η_t)"))
+    ratioAxes.reference(.horizontal(1), label: "λ₁ = 2/η")
+    for (k, r) in d.runs.enumerated() {
+      ratioAxes.plot(x: r.steps.map(Double.init), y: zip(r.lambda1, r.learningRates).map { $0 * $1 / 2 },
+                     color: Palette.color(k), label: r.letter)
+    }
+    ratioAxes.legend = .best
+    fig[0, 0] = initAxes
+    fig[0, 1] = midAxes
+    fig[0, 2] = ratioAxes
     for (k, r) in d.runs.enumerated() {
       let title = "\(r.letter): \(ModelCatalog.title(r.model)), η = \(String(format: "%g", r.learningRate))\(r.warmup > 0 ? ", warmup \(r.warmup)" : "")"
       var ax = Axes(title: title, x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁"), y2: Axis(scale: .log, label: "η"))
@@ -117,7 +199,7 @@ public struct Fig3: StabilitySweepExperiment {
       ax.panelLetter(r.letter)
       ax.legend = k == 0 ? .best : .none
       if let dstep = r.divergenceStep { ax.reference(.vertical(Double(dstep)), color: Palette.vermillion, style: .dotted, label: "diverged") }
-      fig[0, k + 1] = ax
+      fig[1 + k / cols, k % cols] = ax
     }
     return fig
   }
@@ -130,7 +212,7 @@ public struct Fig3: StabilitySweepExperiment {
         return [r.letter, r.role, ModelCatalog.title(r.model), String(format: "%g", r.learningRate), "\(r.warmup)",
                 r.status.rawValue, r.lambda1.first.map { String(format: "%.4g", $0) } ?? "–", String(format: "%.3g", ratio)]
       })
-    if !d.missing.isEmpty { t += "\n\nNo run in the sweep shows: " + d.missing.joined(separator: "; ") + "." }
+    if !d.missing.isEmpty { t += "\n\nNo grid run fits the rule of: " + d.missing.joined(separator: "; ") + "." }
     return t
   }
 

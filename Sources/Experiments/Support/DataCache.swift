@@ -7,6 +7,7 @@ public final class DataCache: @unchecked Sendable {
   public static let shared = DataCache()
   private let lock = NSLock()
   private var images: [String: (train: Dataset<Float>, test: Dataset<Float>)] = [:]
+  private var kingJames: CharacterCorpus?
 
   /// Fashion-MNIST at `side`×`side`, class-balanced subsets of `train` and `test` examples.
   public func fashionMNIST(side: Int, train: Int, test: Int) throws -> (train: Dataset<Float>, test: Dataset<Float>) {
@@ -16,6 +17,21 @@ public final class DataCache: @unchecked Sendable {
     if let d = images[key] { return d }
     let d = (train: try FashionMNIST.load(.train, limit: train, side: side) as Dataset<Float>,
              test: try FashionMNIST.load(.test, limit: test, side: side) as Dataset<Float>)
+    images[key] = d
+    return d
+  }
+
+  /// KJV character windows of `length` tokens: `train` windows from the training verses and
+  /// `test` from the held-out ones (every 20th verse), at fixed seeded offsets.
+  public func kingJamesWindows(length: Int, train: Int, test: Int) throws -> (train: Dataset<Float>, test: Dataset<Float>) {
+    let key = "kjv-\(length)-\(train)-\(test)"
+    lock.lock()
+    defer { lock.unlock() }
+    if let d = images[key] { return d }
+    if kingJames == nil { kingJames = CharacterCorpus(verses: try Bible.kingJames().map(\.text)) }
+    let corpus = kingJames!
+    let d = (train: corpus.windows(count: train, length: length, seed: 11) as Dataset<Float>,
+             test: corpus.windows(count: test, length: length, fromValidation: true, seed: 12) as Dataset<Float>)
     images[key] = d
     return d
   }

@@ -7,10 +7,39 @@ public enum ModelCatalog {
   public static let ids = [
     "mlp-relu", "mlp-tanh", "resmlp-none", "resmlp-ln", "resmlp-bn", "resmlp-fixup",
     "wrn-bn", "wrn-nobn", "wrn-fixup", "resnet-post", "resnet-pre", "resnet-relu-bn", "densenet-bn", "densenet-nobn",
+    "lm-pre", "lm-post", "lm-none",
   ]
+
+  /// A row id split into the catalog id and the init scale α of its `-x<α>` suffix
+  /// ("wrn-nobn-x1.5" → wrn-nobn, 1.5).
+  public struct Variant: Hashable, Sendable {
+    public var id: String
+    public var initScale: Double
+    public var isKnown: Bool { ModelCatalog.ids.contains(id) && initScale > 0 && initScale.isFinite }
+  }
+
+  public static func variant(_ row: String) -> Variant {
+    if let r = row.range(of: "-x", options: .backwards), let alpha = Double(row[r.upperBound...]) {
+      return Variant(id: String(row[..<r.lowerBound]), initScale: alpha)
+    }
+    return Variant(id: row, initScale: 1)
+  }
+
+  /// The character-level Transformer language models (KJV text), by LayerNorm placement.
+  public static func isLanguageModel(_ id: String) -> Bool { id.hasPrefix("lm-") }
+
+  public static func languageModel(_ id: String, size: ModelZoo.Size) -> Network? {
+    switch id {
+    case "lm-pre": return ModelZoo.transformerLM(layerNorm: .pre, size: size)
+    case "lm-post": return ModelZoo.transformerLM(layerNorm: .post, size: size)
+    case "lm-none": return ModelZoo.transformerLM(layerNorm: .none, size: size)
+    default: return nil
+    }
+  }
 
   /// The network for `id` on images of `side`×`side`×1 with `classes` outputs; nil for an
   /// unknown id. `width` sizes the plain MLPs only (the zoo fixes the others).
+  /// Image classifiers only (language models: `languageModel`).
   public static func network(_ id: String, side: Int, classes: Int, width: Int) -> Network? {
     let inputs = side * side
     let size: ModelZoo.Size = side <= 14 ? .tiny : .small
@@ -34,13 +63,18 @@ public enum ModelCatalog {
   }
 
   /// Human-readable name for figure rows.
-  public static func title(_ id: String) -> String {
-    [
+  public static func title(_ row: String) -> String {
+    let v = variant(row)
+    let base = baseTitles[v.id] ?? v.id
+    return v.initScale == 1 ? base : base + ", \(String(format: "%g", v.initScale))× init"
+  }
+
+  static let baseTitles: [String: String] = [
       "mlp-relu": "MLP (ReLU)", "mlp-tanh": "MLP (tanh)", "resmlp-none": "residual MLP, no norm",
       "resmlp-ln": "residual MLP, LayerNorm", "resmlp-bn": "residual MLP, BatchNorm", "resmlp-fixup": "residual MLP, Fixup",
       "wrn-bn": "WRN, BN", "wrn-nobn": "WRN, no BN", "wrn-fixup": "WRN, Fixup", "resnet-post": "ResNet post-act.",
       "resnet-pre": "ResNet pre-act.", "resnet-relu-bn": "ResNet ReLU before BN", "densenet-bn": "DenseNet, BN",
-      "densenet-nobn": "DenseNet, no BN",
-    ][id] ?? id
-  }
+      "densenet-nobn": "DenseNet, no BN", "lm-pre": "Transformer LM, pre-LN", "lm-post": "Transformer LM, post-LN",
+      "lm-none": "Transformer LM, no LN",
+  ]
 }

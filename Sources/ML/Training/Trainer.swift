@@ -26,6 +26,22 @@ public struct Trainer<S: TensorScalar> {
     let dropoutRNG = SplitMix64(seed: config.seed &+ 2)
     var record = TrainingRecord()
     let shapes = params.map(\.shape)
+    // The latest divergence snapshots (copy-on-write: each costs one copy of the parameters
+    // when the next update writes them). Several, because the curvature of the last ones before
+    // a NaN loss can already be non-finite; a dense schedule would have stopped at the first
+    // of those, so the answer is the newest one whose λ1 is finite.
+    var snapshots: [Snapshot] = []
+    func diverge(_ step: Int, _ reason: DivergenceRecord.Reason, _ eta: Double) {
+      let lastMeasured = record.sharpness.last(where: { $0.step < step })?.step ?? -1
+      for s in snapshots.reversed() where s.step < step && s.step > lastMeasured {
+        if let m = measureSharpness(s.parameters, s.buffers, measurement, s.optimizer, shapes, step: s.step, eta: s.learningRate) {
+          let at = record.sharpness.firstIndex(where: { $0.step > s.step }) ?? record.sharpness.endIndex
+          record.sharpness.insert(m, at: at)
+          break
+        }
+      }
+      record.divergence = divergence(step, reason, eta, record)
+    }
 
     for step in 0..<config.steps {
       let eta = config.schedule(step)
@@ -33,9 +49,12 @@ public struct Trainer<S: TensorScalar> {
         if let m = measureSharpness(params, buffers, measurement, optimizer, shapes, step: step, eta: eta) {
           record.sharpness.append(m)
         } else {
-          record.divergence = divergence(step, .nonFiniteCurvature, eta, record)
+          diverge(step, .nonFiniteCurvature, eta)
           break
         }
+      } else if config.divergenceSnapshots.contains(step) {
+        if snapshots.count == 8 { snapshots.removeFirst() }
+        snapshots.append(Snapshot(step: step, learningRate: eta, parameters: params, buffers: buffers, optimizer: optimizer))
       }
       let batch = train.batch(sampler.next())
       var (loss, grads, _) = network.lossAndGradient(
@@ -46,11 +65,11 @@ public struct Trainer<S: TensorScalar> {
       record.steps.append(StepRecord(step: step, loss: lossD, learningRate: eta, gradientNorm: norm, clipped: clipped))
       progress?(step, lossD)
       if !lossD.isFinite || !norm.isFinite {
-        record.divergence = divergence(step, .nonFiniteLoss, eta, record)
+        diverge(step, .nonFiniteLoss, eta)
         break
       }
       if lossD > config.divergenceLoss {
-        record.divergence = divergence(step, .lossAboveBound, eta, record)
+        diverge(step, .lossAboveBound, eta)
         break
       }
       optimizer.step(parameters: &params, gradients: grads, learningRate: eta)
@@ -65,8 +84,19 @@ public struct Trainer<S: TensorScalar> {
     return (record, params)
   }
 
+  struct Snapshot {
+    var step: Int
+    var learningRate: Double
+    var parameters: [Tensor<S>]
+    var buffers: [Tensor<S>]
+    var optimizer: AnyOptimizer<S>
+  }
+
+  /// One rule for "λ1 before divergence": the last measurement strictly before the divergence
+  /// step (a measurement at the divergence step itself saw the exploded parameters), or the one
+  /// at initialization for a run that diverges at step 0.
   func divergence(_ step: Int, _ reason: DivergenceRecord.Reason, _ eta: Double, _ record: TrainingRecord) -> DivergenceRecord {
-    let last = record.sharpness.last
+    let last = record.sharpness.last(where: { $0.step < step || $0.step == 0 })
     return DivergenceRecord(step: step, reason: reason, learningRate: eta, lastLambda1: last?.lambda1,
                             lastLambda1Step: last?.step, lastLambda1LearningRate: last?.learningRate)
   }
@@ -78,13 +108,15 @@ public struct Trainer<S: TensorScalar> {
   ) -> SharpnessRecord? {
     let seed = config.seed &+ 3
     let op = network.hessianOperator(parameters: params, buffers: buffers, batch: batch)
-    guard let r = try? lanczos(op, iterations: min(config.lanczosIterations, op.dimension), seed: seed),
+    guard let r = try? lanczos(op, iterations: min(config.lanczosIterations, op.dimension), seed: seed,
+                               tolerance: config.lanczosTolerance),
           r.top.isFinite else { return nil }
     var m = SharpnessRecord(step: step, learningRate: eta, lambda1: r.top, residual: r.eigenpairs[0].residual,
                             threshold: config.optimizer.stabilityThreshold(learningRate: eta))
     if let d = optimizer.preconditioner(shapes: shapes) {
       let pop = network.preconditionedHessianOperator(parameters: params, buffers: buffers, batch: batch, preconditioner: d)
-      guard let p = try? lanczos(pop, iterations: min(config.lanczosIterations, pop.dimension), seed: seed), p.top.isFinite
+      guard let p = try? lanczos(pop, iterations: min(config.lanczosIterations, pop.dimension), seed: seed,
+                                 tolerance: config.lanczosTolerance), p.top.isFinite
       else { return nil }
       m.preconditionedLambda1 = p.top
       m.preconditionedResidual = p.eigenpairs[0].residual

@@ -36,6 +36,13 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
   public var initScale: Double
   public var sharpness: MeasurementSchedule
   public var lanczosIterations: Int
+  /// Stop Lanczos early once λ1's residual estimate is within this fraction of λ1 (nil: always
+  /// run `lanczosIterations`). The explicit residual is recorded either way.
+  public var lanczosTolerance: Double?
+  /// Steps at which the parameters are kept (not measured) so that a run that diverges can
+  /// measure λ1 at the last of them before the divergence: the λ1 a dense schedule would have
+  /// recorded, at the cost of one measurement, and only for runs that diverge.
+  public var divergenceSnapshots: MeasurementSchedule
   /// Examples of the fixed measurement set (the first N of the training set; independent of
   /// the batch size).
   public var measurementExamples: Int
@@ -49,14 +56,16 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
   public init(
     steps: Int, batchSize: Int, schedule: LearningRateSchedule, optimizer: OptimizerKind = .plainSGD,
     clipNorm: Double? = nil, seed: UInt64 = 0, initScale: Double = 1,
-    sharpness: MeasurementSchedule = .never, lanczosIterations: Int = 20, measurementExamples: Int = 256,
+    sharpness: MeasurementSchedule = .never, lanczosIterations: Int = 20, lanczosTolerance: Double? = nil,
+    divergenceSnapshots: MeasurementSchedule = .never, measurementExamples: Int = 256,
     evalEvery: Int = 0, divergenceLoss: Double = 1e4, targetAccuracy: Double? = nil
   ) {
     precondition(steps >= 0 && batchSize >= 1, "steps must be ≥ 0 and batch size ≥ 1")
     precondition(clipNorm.map { $0 > 0 } ?? true, "clip norm must be positive")
     self.steps = steps; self.batchSize = batchSize; self.schedule = schedule; self.optimizer = optimizer
     self.clipNorm = clipNorm; self.seed = seed; self.initScale = initScale; self.sharpness = sharpness
-    self.lanczosIterations = lanczosIterations; self.measurementExamples = measurementExamples
+    self.lanczosIterations = lanczosIterations; self.lanczosTolerance = lanczosTolerance
+    self.divergenceSnapshots = divergenceSnapshots; self.measurementExamples = measurementExamples
     self.evalEvery = evalEvery; self.divergenceLoss = divergenceLoss; self.targetAccuracy = targetAccuracy
   }
 }

@@ -36,8 +36,10 @@ public struct DivergenceRecord: Sendable, Codable, Hashable {
   public var reason: Reason
   /// η at the step that diverged.
   public var learningRate: Double
-  /// The last scheduled λ1 measurement before divergence (the parameters one step before a NaN
-  /// have meaningless curvature, so this is the last *scheduled* one), with its step and η.
+  /// The last λ1 measured at a scheduled step (or a divergence snapshot) strictly before the
+  /// divergence step, or at step 0 for a run that diverges at once, with its step and η (the
+  /// parameters one step before a NaN have meaningless curvature, so it is the last
+  /// *scheduled* one).
   public var lastLambda1: Double?
   public var lastLambda1Step: Int?
   public var lastLambda1LearningRate: Double?
