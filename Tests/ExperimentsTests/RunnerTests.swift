@@ -25,6 +25,8 @@ struct ToySettings: Codable, Hashable, Sendable, Overridable {
 
 struct Toy: Experiment {
   let log: ExecutionLog
+  /// With follow-ups: once every run is stored, one more run, 100 + the largest.
+  var followUp = false
   let id = "toy"
   let title = "Squares"
   let paperReference = "none"
@@ -33,6 +35,9 @@ struct Toy: Experiment {
   func settings(for scale: ExperimentScale, seed: UInt64) -> ToySettings { ToySettings() }
   func runs(_ s: ToySettings) -> [Int] { Array(0..<s.count) }
   func label(_ r: Int) -> String { "x=\(r)" }
+  func followUpRuns(_ s: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] {
+    followUp ? [100 + (results.map(\.run).max() ?? 0)] : []
+  }
   func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int {
     try log.record(r)
     return r * r
@@ -65,6 +70,24 @@ struct RunnerTests {
 
   func tempRoot() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("repro-runner-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+  }
+
+  @Test func followUpRunsTrainOnceThePrimaryRunsAreStored() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    // A shard that leaves primary runs missing trains no follow-up.
+    var half = options(root)
+    half.shard = try Shard(parsing: "1/2")
+    _ = try ExperimentRunner(Toy(log: log, followUp: true), options: half).run()
+    #expect(!log.executed.contains { $0 >= 100 })
+    // The complete sweep picks the follow-up from the stored outcomes, trains it after them,
+    // and draws it with them; a second call trains nothing.
+    let s = try ExperimentRunner(Toy(log: log, followUp: true), options: options(root)).run()
+    #expect(log.executed.last == 105 && log.executed.count == 7)
+    #expect(s.runsPresent == 7 && s.runsTotal == 7)
+    let again = try ExperimentRunner(Toy(log: log, followUp: true), options: options(root)).run()
+    #expect(again.runsTrained == 0 && log.executed.count == 7)
+    #expect(try ExperimentRunner(Toy(log: log, followUp: true), options: options(root)).render().runsPresent == 7)
   }
 
   @Test func resumesAfterAKillMidSweep() throws {

@@ -102,8 +102,6 @@ public struct StabilityOutcome: Codable, Sendable {
   /// The λ1 series (step, η, λ1, residual): init, mid and the pre-divergence measurement, or
   /// the whole trace.
   public var sharpness: [SharpnessRecord]
-  /// Wall-clock seconds of the run (for the budget; not part of any claim).
-  public var seconds: Double?
 }
 
 public enum StabilitySweep {
@@ -208,7 +206,6 @@ public enum StabilitySweep {
 
   public static func execute(_ r: StabilityRun, context: RunContext) throws -> StabilityOutcome {
     let s = r.settings
-    let started = Date()
     let variant = ModelCatalog.variant(r.model)
     let data: (train: Dataset<Float>, test: Dataset<Float>)
     let network: Network
@@ -268,7 +265,7 @@ public enum StabilitySweep {
       finalLoss: record.diverged ? nil : record.finalLoss,
       finalTrainLoss: record.diverged ? nil : finalTrainLoss,
       testLoss: record.evals.last?.testLoss, testAccuracy: record.evals.last?.testAccuracy,
-      sharpness: record.sharpness, seconds: Date().timeIntervalSince(started))
+      sharpness: record.sharpness)
   }
 }
 
