@@ -90,8 +90,8 @@ struct OptimizerTests {
 struct QuadraticStabilityTests {
   let curvatures: Tensor<Double> = Tensor(shape: [3], scalars: [10, 3, 0.5])
 
-  func finalNorm(eta: Double, momentum: Double, steps: Int = 400) -> Double {
-    var opt = SGD<Double>(momentum: momentum)
+  func finalNorm(eta: Double, momentum: Double, nesterov: Bool = false, steps: Int = 400) -> Double {
+    var opt = SGD<Double>(momentum: momentum, nesterov: nesterov)
     var x = [Tensor<Double>(shape: [3], scalars: [1, 1, 1])]
     for _ in 0..<steps {
       let (_, g) = valueAndGradient(at: x) { v in (v[0].square() * Variable(constant: curvatures)).sum().affine(scale: 0.5) }
@@ -105,5 +105,14 @@ struct QuadraticStabilityTests {
     let threshold = (2 + 2 * beta) / 10  // η* = (2 + 2β)/λ1
     #expect(finalNorm(eta: threshold * 0.98, momentum: beta) < 1, "below (2+2β)/λ1 must converge")
     #expect(finalNorm(eta: threshold * 1.02, momentum: beta) > 1e3, "above (2+2β)/λ1 must diverge")
+  }
+
+  @Test(arguments: [0.5, 0.9])
+  func nesterovDivergesExactlyAboveItsThreshold(beta: Double) {
+    // The optimizer's own threshold on λ1 = 10, turned into the critical η.
+    let threshold = OptimizerKind.nesterov(beta).stabilityThreshold(learningRate: 1) / 10
+    expectClose(threshold, (2 + 2 * beta) / ((1 + 2 * beta) * 10), rtol: 1e-14)
+    #expect(finalNorm(eta: threshold * 0.98, momentum: beta, nesterov: true, steps: 2000) < 1, "below must converge")
+    #expect(finalNorm(eta: threshold * 1.02, momentum: beta, nesterov: true, steps: 2000) > 1e3, "above must diverge")
   }
 }

@@ -17,12 +17,14 @@ public enum OptimizerKind: Sendable, Hashable, Codable {
   public static let defaultAdam = OptimizerKind.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0)
 
   /// The quadratic-model stability threshold on λ1 (the sharpness above which a quadratic with
-  /// that curvature diverges): 2/η for SGD; (2 + 2β)/η for heavy-ball and Nesterov momentum β
-  /// (Cohen et al. 2021, App. B); for Adam on the preconditioned sharpness,
+  /// that curvature diverges): 2/η for SGD; (2 + 2β)/η for heavy-ball momentum β (Cohen et al.
+  /// 2021, App. B); (2 + 2β)/((1 + 2β)η) for Nesterov momentum in this update's form (the Jury
+  /// conditions of its 2×2 iteration on λx²/2: 1 + trace + det > 0 fails first, at
+  /// ηλ = (2 + 2β)/(1 + 2β)); for Adam on the preconditioned sharpness,
   /// (2 + 2β1)/((1 − β1)η), which is 38/η at β1 = 0.9 (Cohen et al. 2022).
   public func stabilityThreshold(learningRate eta: Double) -> Double {
     switch self {
-    case .sgd(let beta, _, _): return (2 + 2 * beta) / eta
+    case .sgd(let beta, let nesterov, _): return (2 + 2 * beta) / ((nesterov ? 1 + 2 * beta : 1) * eta)
     case .adam(let b1, _, _, _): return (2 + 2 * b1) / ((1 - b1) * eta)
     }
   }
