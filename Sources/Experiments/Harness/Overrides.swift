@@ -13,6 +13,14 @@ public struct ConfigField<C> {
     }, get: { "\($0[keyPath: kp])" })
   }
 
+  public static func bool(_ name: String, _ kp: WritableKeyPath<C, Bool>) -> ConfigField {
+    ConfigField(name: name, expected: "true or false", set: { c, v in
+      guard let x = Bool(v) else { return false }
+      c[keyPath: kp] = x
+      return true
+    }, get: { "\($0[keyPath: kp])" })
+  }
+
   public static func double(_ name: String, _ kp: WritableKeyPath<C, Double>) -> ConfigField {
     ConfigField(name: name, expected: "a number", set: { c, v in
       guard let x = Double(v), x.isFinite else { return false }

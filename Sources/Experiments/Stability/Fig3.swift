@@ -66,7 +66,7 @@ public struct Fig3: StabilitySweepExperiment {
     let d = grid.filter { $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1 }
       .min { $0.outcome.lambdaInit * $0.run.learningRate < $1.outcome.lambdaInit * $1.run.learningRate }?.run
     let rescued = grid.filter { r in
-      r.run.model == "wrn-nobn-x1.5" && r.run.warmup > 0 && r.outcome.status == .trained && grid.contains {
+      r.run.model == roles.worseInit && r.run.warmup > 0 && r.outcome.status == .trained && grid.contains {
         $0.run.model == r.run.model && $0.run.warmup == 0 && $0.run.learningRate == r.run.learningRate && $0.outcome.status != .trained
       }
     }.max { $0.run.learningRate < $1.run.learningRate }?.run

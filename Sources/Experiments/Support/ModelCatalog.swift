@@ -37,12 +37,11 @@ public enum ModelCatalog {
     }
   }
 
-  /// The network for `id` on images of `side`×`side`×1 with `classes` outputs; nil for an
-  /// unknown id. `width` sizes the plain MLPs only (the zoo fixes the others).
-  /// Image classifiers only (language models: `languageModel`).
-  public static func network(_ id: String, side: Int, classes: Int, width: Int) -> Network? {
-    let inputs = side * side
-    let size: ModelZoo.Size = side <= 14 ? .tiny : .small
+  /// The image classifier `id` on `ModelZoo.imageShape(size)` with `classes` outputs; nil for
+  /// an unknown id (language models: `languageModel`). `width` sizes the plain MLPs only (the
+  /// zoo fixes the others).
+  public static func network(_ id: String, size: ModelZoo.Size, classes: Int, width: Int) -> Network? {
+    let inputs = ModelZoo.imageShape(size).reduce(1, *)
     switch id {
     case "mlp-relu": return Network(build: { MLP(widths: [inputs, width, width, classes], activation: .relu, registry: &$0) })
     case "mlp-tanh": return Network(build: { MLP(widths: [inputs, width, width, classes], activation: .tanh, registry: &$0) })

@@ -1,9 +1,11 @@
-/// The catalogue of model families at the two CPU scales of SPEC.md, each as a `Network`
+/// The catalogue of model families at the CPU scales of SPEC.md, each as a `Network`
 /// (cross-entropy, no L2; the experiment sets those). The paper's init scaling α ("1.5× init")
 /// is not a model choice: pass it to `Network.initialParameters(seed:scale:)`.
 ///
 /// Images are Fashion-MNIST: `.tiny` 14×14×1 (downsampled by the data loader), `.small` 28×28×1, 10
-/// classes. Text is characters: vocabulary 96, sequence 32 (`.tiny`) or 64 (`.small`) for the
+/// classes; `.full` is CIFAR-10, 32×32×3, with the paper's families at widths a CPU cluster can
+/// sweep (WRN-16-4 for WRN-28-10, a two-blocks-per-stage ResNet for ResNet-50, DenseNet-BC
+/// growth 12 for growth 32, a 4-layer D 128 Transformer for the 6-layer D 512 one). Text is characters: vocabulary 96, sequence 32 (`.tiny`) or 64 (`.small`) for the
 /// language model; the translation model reads source and decoder input of 16 or 32 characters
 /// each (`Seq2SeqTransformer.pack`).
 ///
@@ -29,40 +31,51 @@
 /// the only gradient over 50 ms apart from a noisy post-activation reading), at 64 / 16 they
 /// double again; cost is dominated by memory traffic at 28×28, not by FLOPs.
 public enum ModelZoo {
-  public enum Size: String, Sendable, CaseIterable { case tiny, small }
+  public enum Size: String, Sendable, CaseIterable, Codable { case tiny, small, full }
 
   public static let classes = 10
   public static let vocabulary = 96
 
   /// [H, W, C] of one image.
-  public static func imageShape(_ size: Size) -> [Int] { size == .tiny ? [14, 14, 1] : [28, 28, 1] }
+  public static func imageShape(_ size: Size) -> [Int] {
+    switch size {
+    case .tiny: return [14, 14, 1]
+    case .small: return [28, 28, 1]
+    case .full: return [32, 32, 3]
+    }
+  }
 
   /// Tokens per sequence of the language model.
-  public static func lmSequence(_ size: Size) -> Int { size == .tiny ? 32 : 64 }
+  public static func lmSequence(_ size: Size) -> Int { [.tiny: 32, .small: 64, .full: 128][size]! }
 
   /// Source (= decoder-input) length of the translation model.
-  public static func seq2seqSequence(_ size: Size) -> Int { size == .tiny ? 16 : 32 }
+  public static func seq2seqSequence(_ size: Size) -> Int { [.tiny: 16, .small: 32, .full: 64][size]! }
 
   // MARK: Image classifiers
 
   /// WRN-10-1 with b = 8: one pre-activation block per stage, widths 8, 16, 32, at both sizes
   /// (the sizes differ in resolution; WRN-16-1 at 28×28 took 100 ms a gradient at batch 32).
   /// `.none` is the paper's "No BN"; `fixup` needs `.none`.
+  /// `.full`: WRN-16-4 (b = 16) on 32×32×3.
   public static func wrn(normalization: NormalizationKind = .batchNorm, fixup: Bool = false, size: Size) -> Network {
-    let config = WideResNet.Configuration(depth: 10, widen: 1, baseWidth: 8, inputChannels: 1,
+    let full = size == .full
+    let config = WideResNet.Configuration(depth: full ? 16 : 10, widen: full ? 4 : 1, baseWidth: full ? 16 : 8,
+                                          inputChannels: imageShape(size)[2],
                                           classes: classes, normalization: normalization, fixup: fixup)
     return Network { WideResNet(config, registry: &$0) }
   }
 
   /// A ResNet in one of the paper's three block orders: stem 8, three stages of widths w, 2w,
   /// 4w (w = 8; bottleneck w = 4 with 4× expansion) and strides 1, 2, 2, one block per stage at
-  /// both sizes. Pre-activation basic is the same network as `wrn`.
+  /// both sizes (`.full`: stem 16, w = 16 (bottleneck 8), two blocks per stage). Pre-activation
+  /// basic is the same network as `wrn` at the two small sizes.
   public static func resnet(order: ResNet.BlockOrder, kind: ResNet.BlockKind = .basic,
                             normalization: NormalizationKind = .batchNorm, fixup: Bool = false, size: Size) -> Network {
-    let w = kind == .bottleneck ? 4 : 8
-    let n = 1
+    let full = size == .full
+    let w = (kind == .bottleneck ? 4 : 8) * (full ? 2 : 1)
+    let n = full ? 2 : 1
     let config = ResNet.Configuration(
-      inputChannels: 1, classes: classes, stemWidth: 8,
+      inputChannels: imageShape(size)[2], classes: classes, stemWidth: full ? 16 : 8,
       stages: [.init(width: w, blocks: n, stride: 1), .init(width: 2 * w, blocks: n, stride: 2),
                .init(width: 4 * w, blocks: n, stride: 2)],
       order: order, kind: kind, normalization: normalization, fixup: fixup)
@@ -70,47 +83,47 @@ public enum ModelZoo {
   }
 
   /// DenseNet-BC with three dense blocks of two layers, growth 4, compression 0.5 (the paper's
-  /// reduction), at both sizes (growth 6 at 28×28 took 150 ms a gradient at batch 32).
+  /// reduction), at both sizes (growth 6 at 28×28 took 150 ms a gradient at batch 32);
+  /// `.full`: growth 12, blocks of six layers.
   public static func densenet(normalization: NormalizationKind = .batchNorm, size: Size) -> Network {
-    let config = DenseNet.Configuration(inputChannels: 1, classes: classes, growthRate: 4,
-                                        blocks: [2, 2, 2], compression: 0.5, normalization: normalization)
+    let full = size == .full
+    let config = DenseNet.Configuration(inputChannels: imageShape(size)[2], classes: classes, growthRate: full ? 12 : 4,
+                                        blocks: full ? [6, 6, 6] : [2, 2, 2], compression: 0.5, normalization: normalization)
     return Network { DenseNet(config, registry: &$0) }
   }
 
   /// Residual MLP on flattened images: width 32, hidden 64, 4 blocks (tiny); width 128,
-  /// hidden 256, 8 blocks (small).
+  /// hidden 256, 8 blocks (small); width 512, hidden 1024, 8 blocks (full).
   public static func resmlp(normalization: NormalizationKind = .none, fixup: Bool = false, size: Size) -> Network {
     let pixels = imageShape(size).reduce(1, *)
-    let config = size == .tiny
-      ? ResidualMLP.Configuration(inputs: pixels, width: 32, hiddenWidth: 64, blocks: 4, classes: classes,
-                                  normalization: normalization, fixup: fixup)
-      : ResidualMLP.Configuration(inputs: pixels, width: 128, hiddenWidth: 256, blocks: 8, classes: classes,
-                                  normalization: normalization, fixup: fixup)
+    let (width, hidden, blocks) = [.tiny: (32, 64, 4), .small: (128, 256, 8), .full: (512, 1024, 8)][size]!
+    let config = ResidualMLP.Configuration(inputs: pixels, width: width, hiddenWidth: hidden, blocks: blocks, classes: classes,
+                                           normalization: normalization, fixup: fixup)
     return Network { ResidualMLP(config, registry: &$0) }
   }
 
   // MARK: Transformers
 
   /// Decoder-only character LM: D 32, 2 layers, 2 heads, MLP 128 (tiny); the W3 benchmark,
-  /// D 64, 2 layers, 4 heads, MLP 256 (small).
+  /// D 64, 2 layers, 4 heads, MLP 256 (small); D 128, 4 layers, 4 heads, MLP 512 (full).
   public static func transformerLM(layerNorm: TransformerLM.LayerNormPlacement = .pre, size: Size) -> Network {
-    var config = size == .tiny
-      ? TransformerLM.Configuration(vocabulary: vocabulary, context: lmSequence(.tiny), width: 32, layers: 2, heads: 2,
-                                    mlpWidth: 128)
-      : TransformerLM.Configuration.w3
+    var config: TransformerLM.Configuration
+    switch size {
+    case .tiny: config = .init(vocabulary: vocabulary, context: lmSequence(.tiny), width: 32, layers: 2, heads: 2, mlpWidth: 128)
+    case .small: config = .w3
+    case .full: config = .init(vocabulary: vocabulary, context: lmSequence(.full), width: 128, layers: 4, heads: 4, mlpWidth: 512)
+    }
     config.layerNorm = layerNorm
     return Network { TransformerLM(config, registry: &$0) }
   }
 
   /// Encoder–decoder character translator: D 32, 1 + 1 layers, 2 heads, MLP 64 (tiny);
-  /// D 64, 2 + 2 layers, 4 heads, MLP 128 (small).
+  /// D 64, 2 + 2 layers, 4 heads, MLP 128 (small); D 128, 3 + 3 layers, 4 heads, MLP 512 (full).
   public static func seq2seq(layerNorm: TransformerLM.LayerNormPlacement = .pre, size: Size) -> Network {
     let t = seq2seqSequence(size)
-    let config = size == .tiny
-      ? Seq2SeqTransformer.Configuration(vocabulary: vocabulary, context: t, width: 32, encoderLayers: 1,
-                                         decoderLayers: 1, heads: 2, mlpWidth: 64, layerNorm: layerNorm)
-      : Seq2SeqTransformer.Configuration(vocabulary: vocabulary, context: t, width: 64, encoderLayers: 2,
-                                         decoderLayers: 2, heads: 4, mlpWidth: 128, layerNorm: layerNorm)
+    let (width, layers, heads, mlp) = [.tiny: (32, 1, 2, 64), .small: (64, 2, 4, 128), .full: (128, 3, 4, 512)][size]!
+    let config = Seq2SeqTransformer.Configuration(vocabulary: vocabulary, context: t, width: width, encoderLayers: layers,
+                                                  decoderLayers: layers, heads: heads, mlpWidth: mlp, layerNorm: layerNorm)
     return Network { Seq2SeqTransformer(config, registry: &$0) }
   }
 }
