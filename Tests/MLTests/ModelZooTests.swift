@@ -62,6 +62,20 @@ struct ModelFamilyZooTests {
     }
   }
 
+  /// The full members take CIFAR-shaped input and run; WRN-16-4 has the published 2.7M
+  /// parameters (Zagoruyko & Komodakis 2016, Table 1).
+  @Test func fullMembersRunOnCIFARShapes() {
+    let members = zooMembers(.full)
+    let wrn = members.first { $0.0 == "wrn batchNorm" }!.1.parameterCount
+    #expect(wrn > 2_700_000 && wrn < 2_800_000, "WRN-16-4: \(wrn)")
+    for (name, network) in members where name == "wrn none" || name == "densenet none" {
+      let batch = zooBatch(name, .full, batch: 1)
+      var buffers: [Tensor<Float>] = network.initialBuffers()
+      let r = network.lossAndGradient(parameters: network.initialParameters(seed: 1), buffers: &buffers, batch: batch)
+      #expect(r.loss.isFinite && r.loss > 0, "\(name) loss \(r.loss)")
+    }
+  }
+
   /// Every tiny member runs: logits of the right shape, a finite loss near log 10 (or log 96).
   @Test func tinyMembersRun() {
     for (name, network) in zooMembers(.tiny) {

@@ -134,7 +134,7 @@ public enum StabilitySweep {
       trainExamples: 2000, testExamples: 500, textBatchSize: 16, textMeasurementSequences: 32, midStep: 100,
       snapshotEvery: 20,
       roles: StabilityRoles(plain: "wrn-nobn", flatterInit: "wrn-fixup", worseInit: "wrn-nobn-x1.5", normalized: "wrn-bn"),
-      traceEvery: 5, lanczosIterations: 20, lanczosTolerance: 1e-3, measurementExamples: 256, notTrainedFactor: 0.9)
+      traceEvery: 10, lanczosIterations: 20, lanczosTolerance: 1e-3, measurementExamples: 256, notTrainedFactor: 0.9)
     switch scale {
     case .tiny:
       var s = base
@@ -246,7 +246,8 @@ public enum StabilitySweep {
     }
     // The paper's schedule: linear warmup over W steps (none when W = 0), then cosine decay.
     let schedule = LearningRateSchedule.warmupCosine(peak: r.learningRate, warmupSteps: r.warmup, totalSteps: s.steps)
-    let sharpness = r.trace ? MeasurementSchedule(every: s.traceEvery, extra: [s.midStep])
+    // A trace measures every 2 steps over the first 10 too, where fast divergences happen.
+    let sharpness = r.trace ? MeasurementSchedule(denseEvery: 2, denseUntil: min(10, s.traceEvery), every: s.traceEvery, extra: [s.midStep])
                             : MeasurementSchedule(every: Int.max, extra: [0, s.midStep])
     let config = TrainingConfig(
       steps: s.steps, batchSize: batchSize, schedule: schedule, optimizer: s.nesterov ? .nesterov(s.momentum) : .heavyBall(s.momentum),
