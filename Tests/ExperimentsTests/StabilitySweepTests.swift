@@ -61,6 +61,13 @@ struct StabilitySweepTests {
     #expect(picks[0] == "\(roles.plain) 1.0 0" && picks[1] == "\(roles.plain) 1.0 10" && picks[2] == "\(roles.flatterInit) 1.0 0")
     #expect(picks[4] == "\(roles.plain) 0.1 0")
     #expect(picks[5] == "\(roles.worseInit) 0.3 10", "F: \(picks[5] ?? "none")")
+    // A failure at a smaller η that warmup does not rescue leaves A at the rescued η…
+    var g = grid()
+    for i in g.indices where g[i].run.model == roles.plain && g[i].run.learningRate == 0.3 { g[i].outcome.status = .notTrained }
+    #expect(Fig3.lettered(g, roles: roles)[0].run?.learningRate == 1)
+    // …and with no rescued η at all, A is the smallest failing η.
+    for i in g.indices where g[i].run.model == roles.plain && g[i].run.learningRate == 1 { g[i].outcome.status = .diverged }
+    #expect(Fig3.lettered(g, roles: roles)[0].run?.learningRate == 0.3)
     // The follow-ups are the picks, traced.
     let s = StabilitySweep.settings(for: .tiny, seed: 0)
     let follow = Fig3().followUpRuns(s, results: grid())

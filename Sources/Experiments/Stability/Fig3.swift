@@ -49,7 +49,8 @@ public struct Fig3: StabilitySweepExperiment {
   }
 
   /// The paper's letters, each a rule over the grid of the role models (no warmup unless stated):
-  /// A: the plain model (WRN without BN) at η_A, the smallest η at which it fails;
+  /// A: the plain model (WRN without BN) at η_A, the smallest η at which it fails without
+  ///    warmup and trains with it (else the smallest η at which it fails);
   /// B: the same with warmup (the paper: warmup lets it train at η_A);
   /// C: the flatter initialization (Fixup, standing in for MetaInit) at η_A;
   /// D: a diverged run that started below 2/η (the one furthest below);
@@ -61,8 +62,14 @@ public struct Fig3: StabilitySweepExperiment {
       grid.first { $0.run.model == model && $0.run.learningRate == eta && $0.run.warmup == warmup }?.run
     }
     let plain = grid.filter { $0.run.model == roles.plain && $0.run.warmup == 0 }
-    let etaA = plain.filter { $0.outcome.status != .trained }.map(\.run.learningRate).min()
     let warmup = grid.map(\.run.warmup).filter { $0 > 0 }.min()
+    // η_A: like the paper's pair A/B, the smallest η at which the plain model fails without
+    // warmup and trains with it; where warmup rescues no η, the smallest η at which it fails.
+    let failing = plain.filter { $0.outcome.status != .trained }.map(\.run.learningRate).sorted()
+    let rescuedByWarmup = failing.filter { eta in
+      grid.contains { $0.run.model == roles.plain && $0.run.warmup == warmup && $0.run.learningRate == eta && $0.outcome.status == .trained }
+    }
+    let etaA = rescuedByWarmup.first ?? failing.first
     let d = grid.filter { $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1 }
       .min { $0.outcome.lambdaInit * $0.run.learningRate < $1.outcome.lambdaInit * $1.run.learningRate }?.run
     let rescued = grid.filter { r in
