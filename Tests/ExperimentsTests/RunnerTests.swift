@@ -36,7 +36,8 @@ struct Toy: Experiment {
   func runs(_ s: ToySettings) -> [Int] { Array(0..<s.count) }
   func label(_ r: Int) -> String { "x=\(r)" }
   func followUpRuns(_ s: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] {
-    followUp ? [100 + (results.map(\.run).max() ?? 0)] : []
+    // Listed twice, as two rules picking one run would: trained and drawn once.
+    followUp ? [100 + (results.map(\.run).max() ?? 0), 100 + (results.map(\.run).max() ?? 0)] : []
   }
   func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int {
     try log.record(r)

@@ -88,8 +88,11 @@ public struct ExperimentRunner<E: Experiment> {
     let progress = ProgressReporter(total: mine.count, quiet: options.quiet)
     let scaleName = options.scale.rawValue
     var pending: [(index: Int, run: E.Run, key: RunKey)] = []
+    var seen = Set<RunKey>()
     for (index, run) in mine {
       let k = try key(run)
+      // A run listed twice (two follow-up rules picking one run) trains once.
+      guard seen.insert(k).inserted else { continue }
       if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: scaleName, key: k,
                                  warn: { progress.note($0) }) {
         progress.finish(run: index, label: experiment.label(run) + " (stored)", seconds: stored.seconds,
@@ -162,7 +165,9 @@ public struct ExperimentRunner<E: Experiment> {
     return summary
   }
 
-  func render(settings: E.Settings, all: [E.Run]) throws -> RunSummary {
+  func render(settings: E.Settings, all listed: [E.Run]) throws -> RunSummary {
+    var seen = Set<RunKey>()
+    let all = try listed.filter { seen.insert(try key($0)).inserted }
     let (results, compute) = try stored(all)
     let data = experiment.figureData(settings: settings, results: results)
     let claims = experiment.claims(data)

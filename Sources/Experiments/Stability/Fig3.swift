@@ -39,7 +39,9 @@ public struct Fig3: StabilitySweepExperiment {
   public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s, models: s.roles.all.contains) }
 
   public func followUpRuns(_ s: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> [StabilityRun] {
-    Self.lettered(results, roles: s.roles).compactMap { $0.run.map(StabilitySweep.traced) }
+    // Two letters may pick one run: trace it once.
+    var seen = Set<StabilityRun>()
+    return Self.lettered(results, roles: s.roles).compactMap { $0.run.map(StabilitySweep.traced) }.filter { seen.insert($0).inserted }
   }
 
   /// One of the paper's lettered behaviours and the grid run picked for it (nil: none shows it).
