@@ -15,6 +15,8 @@ public struct LetteredRun: Codable, Sendable {
   public var steps: [Int]
   public var learningRates: [Double]
   public var lambda1: [Double]
+  /// Minibatch training loss at every step (Figs 8 and 13).
+  public var losses: [Double]?
 }
 
 public struct Fig3Data: Codable, Sendable {
@@ -102,7 +104,7 @@ public struct Fig3: StabilitySweepExperiment {
       lettered.append(LetteredRun(
         letter: letter, role: pick.role, model: r.model, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
         divergenceStep: o.divergenceStep, steps: o.sharpness.map(\.step), learningRates: o.sharpness.map(\.learningRate),
-        lambda1: o.sharpness.map(\.lambda1)))
+        lambda1: o.sharpness.map(\.lambda1), losses: o.lossCurve))
     }
     return Fig3Data(points: fig2.points, missing: missing, runs: lettered)
   }
@@ -156,7 +158,7 @@ public struct Fig3: StabilitySweepExperiment {
     // Top row: λ1 at init and mid-training vs peak η for the WRN variants (lettered), and every
     // lettered run's λ1·η_t/2 over training; beneath, one time series per lettered run.
     let cols = 3
-    let rows = 1 + (d.runs.count + cols - 1) / cols
+    let rows = 1 + (d.runs.count + 1 + cols - 1) / cols
     var fig = Figure(rows: rows, cols: cols, title: "λ₁ and 2/η over training (cf. Gilmer et al. Fig. 3)", caption: caption)
     var initAxes = Axes(title: "λ₁ at initialization", x: Axis(scale: .log, label: "peak learning rate η"),
                         y: Axis(scale: .log, label: "λ₁ at init"))
@@ -210,6 +212,16 @@ public struct Fig3: StabilitySweepExperiment {
       if let dstep = r.divergenceStep { ax.reference(.vertical(Double(dstep)), color: Palette.vermillion, style: .dotted, label: "diverged") }
       fig[1 + k / cols, k % cols] = ax
     }
+    // The training loss of every lettered run (the paper's Figs 8 and 13: instability shows in
+    // the loss of a run that started below 2/η).
+    var loss = Axes(title: "lettered runs: training loss", x: Axis(label: "step"), y: Axis(scale: .log, label: "minibatch loss"))
+    for (k, r) in d.runs.enumerated() {
+      guard let l = r.losses else { continue }
+      let finite = l.enumerated().filter { $0.element.isFinite && $0.element > 0 }
+      loss.plot(x: finite.map { Double($0.offset) }, y: finite.map(\.element), color: Palette.color(k), label: r.letter)
+    }
+    loss.legend = .best
+    fig[1 + d.runs.count / cols, d.runs.count % cols] = loss
     return fig
   }
 

@@ -116,6 +116,8 @@ public struct StabilityOutcome: Codable, Sendable {
   /// The λ1 series (step, η, λ1, residual): init, mid and the pre-divergence measurement, or
   /// the whole trace.
   public var sharpness: [SharpnessRecord]
+  /// Every step's minibatch loss, for trace runs only (Figs 8 and 13 plot it).
+  public var lossCurve: [Double]?
 }
 
 public enum StabilitySweep {
@@ -284,7 +286,7 @@ public enum StabilitySweep {
       finalLoss: record.diverged ? nil : record.finalLoss,
       finalTrainLoss: record.diverged ? nil : finalTrainLoss,
       testLoss: record.evals.last?.testLoss, testAccuracy: record.evals.last?.testAccuracy,
-      sharpness: record.sharpness)
+      sharpness: record.sharpness, lossCurve: r.trace ? record.steps.map(\.loss) : nil)
   }
 }
 
