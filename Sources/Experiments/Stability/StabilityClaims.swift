@@ -5,11 +5,13 @@ public enum StabilityClaims {
   /// Tolerance of "λ1 ≲ 2/η" for successful runs: λ1·η/2 ≤ 1.1.
   public static let c1Tolerance = 1.1
 
-  public static func all(_ d: Fig2Data) -> [ClaimOutcome] { [c1(d.points), c2(d), c3(d.points), c4(d.points)] }
+  public static func all(_ d: Fig2Data) -> [ClaimOutcome] {
+    [c1(d.points, momentum: d.momentum), c2(d), c3(d.points), c4(d.points)]
+  }
 
   static func fmt(_ x: Double) -> String { String(format: "%.3g", x) }
 
-  public static func c1(_ points: [StabilityPoint]) -> ClaimOutcome {
+  public static func c1(_ points: [StabilityPoint], momentum: Double = 0) -> ClaimOutcome {
     let trained = points.filter { $0.status == .trained && $0.lambdaMid != nil }
     let ratios = trained.map { ($0.lambdaMid ?? 0) * $0.learningRate / 2 }
     let inside = ratios.filter { $0 <= c1Tolerance }.count
@@ -22,11 +24,14 @@ public enum StabilityClaims {
     let current = trained.compactMap { p in p.lambdaMidLearningRate.map { (p.lambdaMid ?? 0) * $0 / 2 } }
     let currentNote = current.isEmpty ? "" :
       "; with η at the measurement step: \(current.filter { $0 <= c1Tolerance }.count) of \(current.count) within, worst \(fmt(current.max() ?? .nan))"
+    // And against the heavy-ball bound (2 + 2β)/η, the quadratic model's threshold for the
+    // optimizer actually used.
+    let momentumNote = momentum > 0 ? "; within the momentum bound (2+2β)/η: \(ratios.filter { $0 <= 1 + momentum }.count) of \(ratios.count)" : ""
     return ClaimOutcome(
       id: "C1", statement: "Every run that trains successfully sits at λ1 ≲ 2/η mid-training; divergent runs were above 2/η before diverging.",
       check: "successful runs: λ1·η/2 ≤ \(c1Tolerance) at the mid-training step (η the peak rate); diverged runs: last scheduled λ1 before divergence vs 2/η (reported, not required)",
       holds: holds,
-      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst))\(currentNote); \(above) of \(failed.count) failed runs above 2/η before failing")
+      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst))\(currentNote)\(momentumNote); \(above) of \(failed.count) failed runs above 2/η before failing")
   }
 
   /// Largest peak η at which the model (without warmup) trained, per model.
