@@ -52,9 +52,11 @@ public enum ModelCatalog {
     case "wrn-bn": return ModelZoo.wrn(normalization: .batchNorm, size: size)
     case "wrn-nobn": return ModelZoo.wrn(normalization: .none, size: size)
     case "wrn-fixup": return ModelZoo.wrn(normalization: .none, fixup: true, size: size)
-    case "resnet-post": return ModelZoo.resnet(order: .postActivation, size: size)
-    case "resnet-pre": return ModelZoo.resnet(order: .preActivation, size: size)
-    case "resnet-relu-bn": return ModelZoo.resnet(order: .preActivationReLUBeforeBN, size: size)
+    // Bottleneck blocks, as in the paper's ResNet-50 (the basic pre-activation ResNet would be
+    // the same network as `wrn-bn` here).
+    case "resnet-post": return ModelZoo.resnet(order: .postActivation, kind: .bottleneck, size: size)
+    case "resnet-pre": return ModelZoo.resnet(order: .preActivation, kind: .bottleneck, size: size)
+    case "resnet-relu-bn": return ModelZoo.resnet(order: .preActivationReLUBeforeBN, kind: .bottleneck, size: size)
     case "densenet-bn": return ModelZoo.densenet(normalization: .batchNorm, size: size)
     case "densenet-nobn": return ModelZoo.densenet(normalization: .none, size: size)
     default: return nil
@@ -71,8 +73,8 @@ public enum ModelCatalog {
   static let baseTitles: [String: String] = [
       "mlp-relu": "MLP (ReLU)", "mlp-tanh": "MLP (tanh)", "resmlp-none": "residual MLP, no norm",
       "resmlp-ln": "residual MLP, LayerNorm", "resmlp-bn": "residual MLP, BatchNorm", "resmlp-fixup": "residual MLP, Fixup",
-      "wrn-bn": "WRN, BN", "wrn-nobn": "WRN, no BN", "wrn-fixup": "WRN, Fixup", "resnet-post": "ResNet post-act.",
-      "resnet-pre": "ResNet pre-act.", "resnet-relu-bn": "ResNet ReLU before BN", "densenet-bn": "DenseNet, BN",
+      "wrn-bn": "WRN, BN", "wrn-nobn": "WRN, no BN", "wrn-fixup": "WRN, Fixup", "resnet-post": "bottleneck ResNet, post-act.",
+      "resnet-pre": "bottleneck ResNet, pre-act.", "resnet-relu-bn": "bottleneck ResNet, ReLU before BN", "densenet-bn": "DenseNet, BN",
       "densenet-nobn": "DenseNet, no BN", "lm-pre": "Transformer LM, pre-LN", "lm-post": "Transformer LM, post-LN",
       "lm-none": "Transformer LM, no LN",
   ]
