@@ -157,8 +157,9 @@ public struct Fig1: StabilitySweepExperiment {
       measured: pairs.count >= 3 ? "ρ = \(String(format: "%.2f", rho)) over \(pairs.count) trained runs" : "only \(pairs.count) trained runs with both numbers")
   }
 
-  /// F3: the largest λ1·η_t/2 along each trace. B (with warmup) must stay ≲ 1 (the C1
-  /// tolerance, 1.1); A (without warmup) must exceed 1 and fail.
+  /// F3: the largest λ1·η_t/2 along each trace (η_t the scheduled rate at the measured step).
+  /// B (with warmup) must stay ≲ 1 (C1's tolerance, 1.1); A (without warmup) must exceed 1 and
+  /// fail. A and B are Fig 3's picks, so the η_A rule is Fig 3's.
   public static func f3(_ d: Fig1Data) -> ClaimOutcome {
     func maxRatio(_ r: LetteredRun) -> Double {
       zip(r.lambda1, r.learningRates).map { $0 * $1 / 2 }.filter(\.isFinite).max() ?? .nan
@@ -176,7 +177,7 @@ public struct Fig1: StabilitySweepExperiment {
       && b.map { $0.status == .trained && maxRatio($0) <= StabilityClaims.c1Tolerance } == true
     return ClaimOutcome(
       id: "F3", statement: "With warmup λ1 stays ≲ 2/η_t throughout training; without warmup it exceeds 2/η and the model diverges.",
-      check: "the plain model at η_A (the smallest η where it fails without warmup): without warmup max λ1·η_t/2 > 1 and the run fails; with warmup it trains with max λ1·η_t/2 ≤ \(StabilityClaims.c1Tolerance)",
+      check: "the plain model at η_A (Fig 3's picks A and B, traced): without warmup max λ1·η_t/2 > 1 and the run fails (diverges or does not train); with warmup it trains with max λ1·η_t/2 ≤ \(StabilityClaims.c1Tolerance) (C1's tolerance)",
       holds: holds, measured: parts.isEmpty ? "no traces" : parts.joined(separator: "; "))
   }
 
