@@ -88,6 +88,13 @@ extension ExperimentCommand {
   }
 }
 
+struct Fig1Command: ExperimentCommand {
+  static let experimentID = "fig1"
+  static let configuration = CommandConfiguration(
+    commandName: "fig1", abstract: "Fig 1 (Fig 7): warmup, a flatter init and normalization each train where the plain model fails.")
+  @OptionGroup var options: ExperimentOptions
+}
+
 struct Fig2Command: ExperimentCommand {
   static let experimentID = "fig2"
   static let configuration = CommandConfiguration(

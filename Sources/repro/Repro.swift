@@ -8,6 +8,7 @@ struct Repro: ParsableCommand {
     abstract: "Reproduce the figures and tables of Gilmer et al. (ICLR 2022) on a CPU.",
     subcommands: [
       List.self,
+      Fig1Command.self,
       Fig2Command.self,
       Fig3Command.self,
       All.self,

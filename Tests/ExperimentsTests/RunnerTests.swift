@@ -154,6 +154,42 @@ struct RunnerTests {
     #expect(FileManager.default.fileExists(atPath: root + "/figures/toy-other.png"))
   }
 
+  @Test func additionalFiguresAreWrittenAndListed() throws {
+    /// The toy with a second figure drawn from the same data.
+    struct WithExtra: Experiment {
+      let toy: Toy
+      var id: String { toy.id }
+      let title = "Squares", paperReference = "none", resultsVersion = 1
+      func estimatedSeconds(_ scale: ExperimentScale) -> Double? { nil }
+      func settings(for scale: ExperimentScale, seed: UInt64) -> ToySettings { toy.settings(for: scale, seed: seed) }
+      func runs(_ s: ToySettings) -> [Int] { toy.runs(s) }
+      func label(_ r: Int) -> String { toy.label(r) }
+      func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int { try toy.execute(r, settings: settings, context: context) }
+      func summarize(_ o: Int) -> String { toy.summarize(o) }
+      func figureData(settings: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] { toy.figureData(settings: settings, results: results) }
+      func claims(_ d: [Int]) -> [ClaimOutcome] { toy.claims(d) }
+      func figure(_ d: [Int], caption: String) -> Figure { toy.figure(d, caption: caption) }
+      func additionalFigures(_ d: [Int], caption: String) -> [(suffix: String, figure: Figure)] {
+        [("roots", toy.figure(d.map { Int(Double($0).squareRoot()) }, caption: caption))]
+      }
+      func table(_ d: [Int]) -> String { toy.table(d) }
+      func drift(_ d: [Int], golden: [Int]) -> [String] { toy.drift(d, golden: golden) }
+    }
+    let root = tempRoot()
+    let s = try ExperimentRunner(WithExtra(toy: Toy(log: ExecutionLog())), options: options(root)).run()
+    for f in ["figures/toy.png", "figures/toy.svg", "figures/toy-roots.png", "figures/toy-roots.svg"] {
+      #expect(FileManager.default.fileExists(atPath: root + "/" + f), "\(f)")
+      #expect(s.written.contains(root + "/" + f), "\(f) reported as written")
+    }
+    let reproduce = try String(contentsOfFile: root + "/REPRODUCE.md", encoding: .utf8)
+    #expect(reproduce.contains("![toy](figures/toy.png)") && reproduce.contains("![toy-roots](figures/toy-roots.png)"))
+    // An experiment without additional figures writes only its own.
+    let plain = tempRoot()
+    _ = try ExperimentRunner(Toy(log: ExecutionLog()), options: options(plain)).run()
+    let files = try FileManager.default.contentsOfDirectory(atPath: plain + "/figures").filter { $0.hasSuffix(".png") }
+    #expect(files == ["toy.png"])
+  }
+
   @Test func parallelJobsTrainEachRunOnce() throws {
     let log = ExecutionLog()
     var o = options(tempRoot())

@@ -50,6 +50,9 @@ public protocol Experiment: Sendable {
   func figureData(settings: Settings, results: [(run: Run, outcome: Outcome)]) -> FigureData
   func claims(_ data: FigureData) -> [ClaimOutcome]
   func figure(_ data: FigureData, caption: String) -> Figure
+  /// Further figures drawn from the same data (Fig 2's performance-vs-η companion, the paper's
+  /// Figs 9–12), each written as `figures/<id>-<suffix>.png|svg`.
+  func additionalFigures(_ data: FigureData, caption: String) -> [(suffix: String, figure: Figure)]
   func table(_ data: FigureData) -> String
   /// Differences from golden data beyond the stated tolerances (empty: no drift).
   func drift(_ data: FigureData, golden: FigureData) -> [String]
@@ -58,6 +61,7 @@ public protocol Experiment: Sendable {
 extension Experiment {
   public var sweepID: String { id }
   public func followUpRuns(_ settings: Settings, results: [(run: Run, outcome: Outcome)]) -> [Run] { [] }
+  public func additionalFigures(_ data: FigureData, caption: String) -> [(suffix: String, figure: Figure)] { [] }
 }
 
 /// A stored run: the outcome and how long it took.

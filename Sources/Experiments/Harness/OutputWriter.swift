@@ -1,7 +1,8 @@
 import Foundation
 import Plotting
 
-/// Writes an experiment's outputs: `figures/<id>.png|svg`, `figures/data/<id>.json` (exactly
+/// Writes an experiment's outputs: `figures/<id>.png|svg` (and `figures/<id>-<suffix>.png|svg`
+/// for each of its additional figures), `figures/data/<id>.json` (exactly
 /// the numbers drawn, with the claims), `tables/<id>.md`, and its generated section of
 /// `REPRODUCE.md` (between markers, so the hand-written parts of the file stay).
 public struct OutputWriter {
@@ -21,6 +22,10 @@ public struct OutputWriter {
     try ensure(tables)
     let caption = "\(report.scale.rawValue) scale · \(report.runsPresent)/\(report.runsTotal) runs · \(Provenance.commit)"
     var written = try experiment.figure(report.data, caption: caption).write(basePath: figures + "/" + report.experiment)
+    let extra = experiment.additionalFigures(report.data, caption: caption)
+    for (suffix, figure) in extra {
+      written += try figure.write(basePath: figures + "/\(report.experiment)-\(suffix)")
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let jsonPath = data + "/\(report.experiment).json"
@@ -31,21 +36,24 @@ public struct OutputWriter {
     try ResultStore.writeAtomically(Data(table.utf8), to: URL(fileURLWithPath: tablePath))
     written.append(tablePath)
     let reproducePath = root + "/REPRODUCE.md"
-    try updateReproduce(at: reproducePath, id: report.experiment, section: reproduceSection(report))
+    try updateReproduce(at: reproducePath, id: report.experiment, section: reproduceSection(report, extraFigures: extra.map(\.suffix)))
     written.append(reproducePath)
     return written
   }
 
-  func reproduceSection<D>(_ r: ExperimentReport<D>) -> String {
+  func reproduceSection<D>(_ r: ExperimentReport<D>, extraFigures: [String] = []) -> String {
     let flag = r.scale == .small ? "--small" : r.scale == .tiny ? "--scale tiny" : ""
     let held = r.claims.filter(\.holds).count
+    // The main figure, then each additional one beneath it.
+    let images = ([r.experiment] + extraFigures.map { "\(r.experiment)-\($0)" })
+      .map { "![\($0)](figures/\($0).png)" }.joined(separator: "\n\n")
     var s = """
       ## \(r.experiment): \(r.title) (paper: \(r.paperReference))
 
       Command: `swift run -c release repro \(r.experiment)\(flag.isEmpty ? "" : " " + flag)` · scale **\(r.scale.rawValue)** · \
       \(r.runsPresent) of \(r.runsTotal) runs · compute \(Self.duration(r.computeSeconds)) (sum of run times on 2 cores)
 
-      ![\(r.experiment)](figures/\(r.experiment).png)
+      \(images)
 
       Claims: \(held) of \(r.claims.count) hold at this scale.
 

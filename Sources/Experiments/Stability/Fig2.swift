@@ -15,6 +15,12 @@ public struct StabilityPoint: Codable, Sendable, Hashable {
   /// η at the step of the mid-training measurement (below the peak once cosine decay starts).
   public var lambdaMidLearningRate: Double?
   public var finalLoss: Double?
+  /// Mean minibatch loss over the last tenth of training (nil for a diverged run; absent from
+  /// data recorded before it was added).
+  public var finalTrainLoss: Double?
+  /// The first minibatch's loss, the ceiling at which the loss-vs-η panels draw failed runs.
+  public var initialLoss: Double?
+  public var testLoss: Double?
   public var testAccuracy: Double?
 }
 
@@ -39,7 +45,8 @@ public struct Fig2: StabilitySweepExperiment {
     let points = results.filter { !$0.run.trace }.map { r, o in
       StabilityPoint(model: r.model, learningRate: r.learningRate, warmup: r.warmup, seed: r.seed, status: o.status,
                      lambdaInit: o.lambdaInit, lambdaMid: o.lambdaMid, lambdaMidStep: o.lambdaMidStep,
-                     lambdaMidLearningRate: o.lambdaMidLearningRate, finalLoss: o.finalLoss, testAccuracy: o.testAccuracy)
+                     lambdaMidLearningRate: o.lambdaMidLearningRate, finalLoss: o.finalLoss, finalTrainLoss: o.finalTrainLoss,
+                     initialLoss: o.initialLoss, testLoss: o.testLoss, testAccuracy: o.testAccuracy)
     }
     return Fig2Data(models: settings.models, momentum: settings.momentum, midStep: settings.midStep, points: points)
   }
@@ -85,15 +92,53 @@ public struct Fig2: StabilitySweepExperiment {
     return fig
   }
 
+  /// Figs 9–12: final training loss and test accuracy vs peak η, without and with warmup, one
+  /// row per model family (WideResNet, DenseNet, ResNet, Transformer LM, residual MLP, MLP), one
+  /// series per model; failed runs ✕ at the panel's edge.
+  public func additionalFigures(_ d: Fig2Data, caption: String) -> [(suffix: String, figure: Figure)] {
+    [("performance", performanceFigure(d, caption: caption))]
+  }
+
+  func performanceFigure(_ d: Fig2Data, caption: String) -> Figure {
+    var families: [String] = []
+    for m in d.models where !families.contains(ModelCatalog.family(m)) { families.append(ModelCatalog.family(m)) }
+    let warmups = [0] + Array(Set(d.points.map(\.warmup)).filter { $0 > 0 }.sorted().prefix(1))
+    let cols = 2 * warmups.count
+    var fig = Figure(rows: max(families.count, 1), cols: cols, width: Double(cols) * 270 + 20,
+                     title: "Performance vs learning rate (cf. Gilmer et al. Figs. 9–12)", caption: caption)
+    for (row, family) in families.enumerated() {
+      let models = d.models.filter { ModelCatalog.family($0) == family }
+      let ceiling = PerformancePanel.lossCeiling(d.points.filter { models.contains($0.model) })
+      let accuracy = family == "lm" ? "next-char accuracy" : "test accuracy"
+      for (k, metric) in [PerformancePanel.Metric.trainLoss(ceiling: ceiling), .testAccuracy].enumerated() {
+        for (j, w) in warmups.enumerated() {
+          let series = models.enumerated().map { i, m in
+            PerformancePanel.Series(label: ModelCatalog.title(m), color: Palette.color(i),
+                                    points: d.points.filter { $0.model == m && $0.warmup == w })
+          }
+          let what = k == 0 ? "train loss" : accuracy
+          var ax = PerformancePanel.axes(title: "\(ModelCatalog.familyTitle(family)): \(what), \(w == 0 ? "no warmup" : "warmup \(w)")",
+                                         metric: metric, series: series)
+          // One legend a row (the models differ between rows), in its first panel.
+          let first = k == 0 && j == 0
+          ax.legend = first ? .best : .none
+          if first { ax.legendEntries.append(PerformancePanel.failedEntry) }
+          fig[row, k * warmups.count + j] = ax
+        }
+      }
+    }
+    return fig
+  }
+
   public func table(_ d: Fig2Data) -> String {
     let rows = d.points.sorted { ($0.model, $0.warmup, $0.learningRate, $0.seed) < ($1.model, $1.warmup, $1.learningRate, $1.seed) }.map { p in
       [ModelCatalog.title(p.model), "\(p.warmup)", String(format: "%g", p.learningRate), "\(p.seed)", p.status.rawValue,
        String(format: "%.4g", p.lambdaInit), p.lambdaMid.map { String(format: "%.4g", $0) } ?? "–",
        p.lambdaMid.map { String(format: "%.2f", $0 * p.learningRate / 2) } ?? "–",
-       p.finalLoss.map { String(format: "%.4f", $0) } ?? "–", p.testAccuracy.map { String(format: "%.3f", $0) } ?? "–"]
+       p.finalTrainLoss.map { String(format: "%.4f", $0) } ?? "–", p.testAccuracy.map { String(format: "%.3f", $0) } ?? "–"]
     }
     return markdownTable(
-      headers: ["model", "warmup", "peak η", "seed", "status", "λ1 init", "λ1 mid", "λ1·η/2", "final loss", "test acc"],
+      headers: ["model", "warmup", "peak η", "seed", "status", "λ1 init", "λ1 mid", "λ1·η/2", "train loss", "test acc"],
       rows: rows, alignments: [.left, .right, .right, .right, .left, .right, .right, .right, .right, .right])
   }
 

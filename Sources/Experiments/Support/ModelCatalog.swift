@@ -70,6 +70,21 @@ public enum ModelCatalog {
     return v.initScale == 1 ? base : base + ", \(String(format: "%g", v.initScale))× init"
   }
 
+  /// The family a row belongs to: the catalog id's prefix before the first "-" (wrn, densenet,
+  /// resnet, lm, resmlp, mlp), one row of Fig 2's performance figure (the paper's Figs 9–12).
+  public static func family(_ row: String) -> String {
+    let id = variant(row).id
+    return id.split(separator: "-", maxSplits: 1).first.map(String.init) ?? id
+  }
+
+  /// Human-readable name of a family.
+  public static func familyTitle(_ family: String) -> String { familyTitles[family] ?? family }
+
+  static let familyTitles: [String: String] = [
+    "wrn": "WideResNet", "densenet": "DenseNet", "resnet": "ResNet", "lm": "Transformer LM",
+    "resmlp": "Residual MLP", "mlp": "MLP",
+  ]
+
   static let baseTitles: [String: String] = [
       "mlp-relu": "MLP (ReLU)", "mlp-tanh": "MLP (tanh)", "resmlp-none": "residual MLP, no norm",
       "resmlp-ln": "residual MLP, LayerNorm", "resmlp-bn": "residual MLP, BatchNorm", "resmlp-fixup": "residual MLP, Fixup",

@@ -1,0 +1,85 @@
+import Foundation
+import Plotting
+
+/// Final training loss or test accuracy against peak η, one series per group of runs: the panels
+/// of Fig 1 (left), Fig 7 and Figs 9–12. Trained runs are joined by a line (the mean over seeds
+/// at each η); a run that diverged or did not train is a ✕ pinned to the panel's edge (the loss
+/// ceiling, or accuracy 0) so the reader sees where each series stops.
+enum PerformancePanel {
+  struct Series {
+    var label: String
+    var color: Color
+    var points: [StabilityPoint]
+  }
+
+  enum Metric {
+    /// Final training loss (mean of the last tenth of steps), log scale; failed runs at `ceiling`.
+    case trainLoss(ceiling: Double)
+    /// Test accuracy, linear from 0; failed runs at 0.
+    case testAccuracy
+
+    func value(_ p: StabilityPoint) -> Double? {
+      switch self {
+      case .trainLoss: return p.finalTrainLoss
+      case .testAccuracy: return p.testAccuracy
+      }
+    }
+
+    /// Where a failed run's ✕ goes.
+    var failedAt: Double {
+      switch self {
+      case .trainLoss(let ceiling): return ceiling
+      case .testAccuracy: return 0
+      }
+    }
+
+    var label: String {
+      switch self {
+      case .trainLoss: return "final training loss"
+      case .testAccuracy: return "test accuracy"
+      }
+    }
+  }
+
+  /// The ceiling of a loss panel: the largest initial loss of its runs (chance level for a
+  /// classifier at initialization, ln 10 ≈ 2.3); 1 when no run reports one.
+  static func lossCeiling(_ points: [StabilityPoint]) -> Double {
+    let initial = points.compactMap(\.initialLoss).filter { $0.isFinite && $0 > 0 }
+    return initial.max() ?? 1
+  }
+
+  /// The legend row explaining the ✕ markers (one legend serves the loss and accuracy panels).
+  static let failedEntry = LegendEntry(label: "failed (at initial loss / acc. 0)", color: .black, marker: .cross)
+
+  static func axes(title: String, metric: Metric, series: [Series]) -> Axes {
+    let x = Axis(scale: .log, label: "peak learning rate η")
+    var ax: Axes
+    switch metric {
+    case .trainLoss(let ceiling):
+      // From below the lowest trained loss (and at least a factor 5 below the ceiling, so the
+      // log axis gets labelled ticks) to just above the ceiling's row of ✕.
+      let low = series.flatMap(\.points).filter { $0.status == .trained }.compactMap(\.finalTrainLoss)
+        .filter { $0.isFinite && $0 > 0 }.min() ?? ceiling
+      ax = Axes(title: title, x: x, y: Axis(scale: .log, label: metric.label, limits: min(low / 1.3, ceiling / 5)...(ceiling * 1.3)))
+      ax.reference(.horizontal(ceiling), color: Color(hex: 0x999999), style: .dotted, label: "initial loss")
+    case .testAccuracy:
+      let top = series.flatMap(\.points).filter { $0.status == .trained }.compactMap(\.testAccuracy).filter(\.isFinite).max() ?? 1
+      ax = Axes(title: title, x: x, y: Axis(label: metric.label, limits: 0...min(1, max(0.1, top * 1.1))))
+    }
+    for (k, s) in series.enumerated() {
+      let trained = s.points.filter { $0.status == .trained && (metric.value($0)?.isFinite ?? false) }
+      let etas = Set(trained.map(\.learningRate)).sorted()
+      let means = etas.map { eta -> Double in
+        let v = trained.filter { $0.learningRate == eta }.compactMap(metric.value)
+        return v.reduce(0, +) / Double(v.count)
+      }
+      ax.plot(x: etas, y: means, color: s.color, label: s.label, marker: .circle)
+      // Failed runs of different series at the same η would hide one another at the ceiling:
+      // each series' ✕ is dodged sideways by 0.05 decade.
+      let failed = s.points.filter { $0.status != .trained }
+      let dodge = pow(10, 0.05 * (Double(k) - Double(series.count - 1) / 2))
+      ax.scatter(x: failed.map { $0.learningRate * dodge }, y: failed.map { _ in metric.failedAt }, color: s.color, marker: .cross)
+    }
+    return ax
+  }
+}
