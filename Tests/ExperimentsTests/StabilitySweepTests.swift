@@ -74,3 +74,47 @@ struct StabilitySweepTests {
     #expect(follow.count == 5 && follow.allSatisfy(\.trace))
   }
 }
+
+@Suite("Stability claims C1–C4")
+struct StabilityClaimsTests {
+  /// A model row: λ1 at init, and the runs trained up to `etaMax` (no warmup).
+  func row(_ model: String, lambda0: Double, etaMax: Double, etas: [Double] = [0.01, 0.1, 1]) -> [StabilityPoint] {
+    etas.map { eta in
+      StabilityPoint(model: model, learningRate: eta, warmup: 0, seed: 0, status: eta <= etaMax ? .trained : .diverged,
+                     lambdaInit: lambda0, lambdaMid: 1 / eta, lambdaMidStep: 10, lambdaMidLearningRate: eta)
+    }
+  }
+
+  func data(_ rows: [[StabilityPoint]]) -> Fig2Data {
+    Fig2Data(models: rows.map { $0[0].model }, momentum: 0.9, midStep: 10, points: rows.flatMap { $0 })
+  }
+
+  @Test func c2ComparesModelsOnTheSameDataOnly() {
+    // Image models order strictly; the LM has a higher λ1₀ than all and the largest η, which
+    // would be discordant with every image model if compared across data sets.
+    let d = data([row("wrn-bn", lambda0: 2, etaMax: 1), row("wrn-nobn", lambda0: 7, etaMax: 0.1),
+                  row("resmlp-none", lambda0: 100, etaMax: 0.01), row("lm-pre", lambda0: 500, etaMax: 1)])
+    let c = StabilityClaims.c2(d)
+    #expect(c.holds, "\(c.measured)")
+    #expect(c.measured.hasPrefix("3 concordant, 0 discordant"))
+    // A BN-like exception among image models breaks it, and is named.
+    let e = StabilityClaims.c2(data([row("wrn-bn", lambda0: 9, etaMax: 1), row("wrn-nobn", lambda0: 7, etaMax: 0.1)]))
+    #expect(!e.holds && e.measured.contains("wrn-bn (λ1₀ 9"))
+  }
+
+  @Test func c2bWantsTheScaledInitSharperAndLessTrainable() {
+    let holds = StabilityClaims.c2b(data([row("wrn-nobn", lambda0: 7, etaMax: 0.1), row("wrn-nobn-x1.5", lambda0: 300, etaMax: 0.01)]))
+    #expect(holds.holds)
+    let fails = StabilityClaims.c2b(data([row("wrn-nobn", lambda0: 7, etaMax: 0.1), row("wrn-nobn-x1.5", lambda0: 300, etaMax: 0.1)]))
+    #expect(!fails.holds)
+    #expect(!StabilityClaims.c2b(data([row("wrn-nobn", lambda0: 7, etaMax: 0.1)])).holds)
+  }
+
+  @Test func c1CountsSuccessfulRunsWithinTolerance() {
+    var points = row("wrn-nobn", lambda0: 7, etaMax: 1)
+    #expect(StabilityClaims.c1(points, momentum: 0.9).holds)  // λ1·η/2 = 0.5 everywhere
+    points[2].lambdaMid = 3  // η = 1: λ1·η/2 = 1.5 > 1.1, within (2 + 2β)/η
+    let c = StabilityClaims.c1(points, momentum: 0.9)
+    #expect(!c.holds && c.measured.contains("2 of 3 successful runs within") && c.measured.contains("momentum bound (2+2β)/η: 3 of 3"))
+  }
+}

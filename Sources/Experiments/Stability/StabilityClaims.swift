@@ -6,7 +6,7 @@ public enum StabilityClaims {
   public static let c1Tolerance = 1.1
 
   public static func all(_ d: Fig2Data) -> [ClaimOutcome] {
-    [c1(d.points, momentum: d.momentum), c2(d), c3(d.points), c4(d.points)]
+    [c1(d.points, momentum: d.momentum), c2(d), c2b(d), c3(d.points), c4(d.points)]
   }
 
   static func fmt(_ x: Double) -> String { String(format: "%.3g", x) }
@@ -39,26 +39,61 @@ public enum StabilityClaims {
     points.filter { $0.model == model && $0.warmup == warmup && $0.status == .trained }.map(\.learningRate).max()
   }
 
-  public static func c2(_ d: Fig2Data) -> ClaimOutcome {
-    // Per model: median λ1 at initialization and the largest trainable η without warmup.
-    var pairs: [(model: String, lambda: Double, eta: Double)] = []
-    for m in d.models {
+  /// Per model: median λ1 at initialization and the largest trainable η without warmup.
+  static func initialSharpnessAndLargestEta(_ d: Fig2Data) -> [(model: String, lambda: Double, eta: Double)] {
+    d.models.compactMap { m in
       let init0 = d.points.filter { $0.model == m && $0.warmup == 0 }.map(\.lambdaInit).filter(\.isFinite).sorted()
-      guard !init0.isEmpty, let eta = largestTrainable(d.points, model: m, warmup: 0) else { continue }
-      pairs.append((m, init0[init0.count / 2], eta))
+      guard !init0.isEmpty, let eta = largestTrainable(d.points, model: m, warmup: 0) else { return nil }
+      return (m, init0[init0.count / 2], eta)
     }
-    // Discordant pairs: a model with higher λ1 at init that trains at a strictly larger η.
+  }
+
+  public static func c2(_ d: Fig2Data) -> ClaimOutcome {
+    let models = initialSharpnessAndLargestEta(d)
+    // Pairs on the same data only: the curvature of a character-LM loss and of an image
+    // classifier's are not on one scale (the paper compares models within each dataset's row).
     var concordant = 0, discordant = 0
-    for i in pairs.indices { for j in pairs.indices where i < j {
-      let dl = pairs[i].lambda - pairs[j].lambda, de = pairs[i].eta - pairs[j].eta
-      if dl * de < 0 { concordant += 1 } else if dl * de > 0 { discordant += 1 }
+    var exceptions: [String] = []
+    for i in models.indices { for j in models.indices where i < j {
+      let a = models[i], b = models[j]
+      guard ModelCatalog.isLanguageModel(ModelCatalog.variant(a.model).id) == ModelCatalog.isLanguageModel(ModelCatalog.variant(b.model).id)
+      else { continue }
+      let dl = a.lambda - b.lambda, de = a.eta - b.eta
+      if dl * de < 0 { concordant += 1 } else if dl * de > 0 {
+        discordant += 1
+        let (hi, lo) = dl > 0 ? (a, b) : (b, a)
+        exceptions.append("\(hi.model) (λ1₀ \(fmt(hi.lambda)), η_max \(fmt(hi.eta))) vs \(lo.model) (\(fmt(lo.lambda)), \(fmt(lo.eta)))")
+      }
     } }
-    let listing = pairs.map { "\($0.model): λ1₀ \(fmt($0.lambda)), η_max \(fmt($0.eta))" }.joined(separator: "; ")
+    let tau = concordant + discordant > 0 ? Double(concordant - discordant) / Double(concordant + discordant) : .nan
+    let listing = models.map { "\($0.model): λ1₀ \(fmt($0.lambda)), η_max \(fmt($0.eta))" }.joined(separator: "; ")
+    let shown = exceptions.prefix(6).joined(separator: "; ") + (exceptions.count > 6 ? "; …" : "")
     return ClaimOutcome(
       id: "C2", statement: "Models with higher λ1 at initialization diverge at smaller learning rates.",
-      check: "over model pairs (no warmup), higher median λ1 at init never goes with a strictly larger largest trainable η, and at least one pair orders strictly",
-      holds: pairs.count >= 2 && discordant == 0 && concordant > 0,
-      measured: "\(concordant) concordant, \(discordant) discordant pairs of \(pairs.count) models (\(listing))")
+      check: "over pairs of models on the same data (no warmup), higher median λ1 at init never goes with a strictly larger largest trainable η, and at least one pair orders strictly (Kendall's τ over the strictly ordered pairs reported)",
+      holds: concordant > 0 && discordant == 0,
+      measured: "\(concordant) concordant, \(discordant) discordant pairs, τ = \(String(format: "%.2f", tau))"
+        + (exceptions.isEmpty ? "" : "; higher λ1₀ yet larger η_max: \(shown)") + " (\(listing))")
+  }
+
+  /// The scaled-up initialization rows (`-x<α>`, α > 1) against their base rows.
+  public static func c2b(_ d: Fig2Data) -> ClaimOutcome {
+    let models = Dictionary(initialSharpnessAndLargestEta(d).map { ($0.model, $0) }, uniquingKeysWith: { a, _ in a })
+    var results: [(String, Bool)] = []
+    for m in d.models {
+      let v = ModelCatalog.variant(m)
+      guard v.initScale > 1, let base = models[v.id] else { continue }
+      let scaled = models[m]
+      let worse = scaled.map { $0.lambda > base.lambda && $0.eta < base.eta } ?? false
+      let what = scaled.map { "λ1₀ \(fmt(base.lambda)) → \(fmt($0.lambda)), η_max \(fmt(base.eta)) → \(fmt($0.eta))" }
+        ?? "λ1₀ \(fmt(base.lambda)) → (never trained)"
+      results.append(("\(m) vs \(v.id): \(what)", worse || scaled == nil))
+    }
+    return ClaimOutcome(
+      id: "C2b", statement: "The 1.5× initialization raises λ1 at initialization and lowers the largest trainable η.",
+      check: "each scaled-init row has higher median λ1 at init than its base row and a strictly smaller largest trainable η without warmup (or none)",
+      holds: !results.isEmpty && results.allSatisfy(\.1),
+      measured: results.isEmpty ? "no scaled-init row in the sweep" : results.map(\.0).joined(separator: "; "))
   }
 
   public static func c3(_ points: [StabilityPoint]) -> ClaimOutcome {
