@@ -55,7 +55,17 @@ public struct Fig2: StabilitySweepExperiment {
 
   public func figure(_ d: Fig2Data, caption: String) -> Figure {
     // Two models a row, each as a pair of panels (at initialization, mid-training).
-    var fig = Figure(rows: max((d.models.count + 1) / 2, 1), cols: 4, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
+    // Plus one slot for the paper's MetaInit row, which lands with the initialization issue.
+    let slots = d.models.count + 1
+    var fig = Figure(rows: max((slots + 1) / 2, 1), cols: 4, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
+    let slotRow = d.models.count / 2, slotCol = 2 * (d.models.count % 2)
+    for k in 0..<2 {
+      var slot = Axes(title: "WRN, no BN, MetaInit: \(k == 0 ? "at initialization" : "step \(d.midStep)")",
+                      x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁"))
+      slot.annotate("pending (initialization issue)", at: .axes(x: 0.5, y: 0.35), size: 8,
+                    color: .gray, hAlign: .center, vAlign: .center)
+      fig[slotRow, slotCol + k] = slot
+    }
     for (index, model) in d.models.enumerated() {
       let row = index / 2, col = 2 * (index % 2)
       let pts = d.points.filter { $0.model == model }
@@ -85,6 +95,11 @@ public struct Fig2: StabilitySweepExperiment {
       // One legend for the figure, in the first panel.
       left.legend = index == 0 ? .best : .none
       right.legend = .none
+      // The left panels plot the no-warmup runs only (λ1 at init does not depend on warmup);
+      // the legend names the warmup colour of the right panels too.
+      for (k, w) in Set(pts.map(\.warmup)).sorted().enumerated() where w > 0 {
+        left.legendEntries.append(LegendEntry(label: "warmup \(w) (right)", color: Palette.color(k), marker: .circle))
+      }
       left.legendEntries.append(LegendEntry(label: "diverged / did not train", color: .black, marker: .cross))
       fig[row, col] = left
       fig[row, col + 1] = right

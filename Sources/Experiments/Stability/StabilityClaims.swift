@@ -82,7 +82,11 @@ public enum StabilityClaims {
     var results: [(String, Bool)] = []
     for m in d.models {
       let v = ModelCatalog.variant(m)
-      guard v.initScale > 1, let base = models[v.id] else { continue }
+      guard v.initScale > 1 else { continue }
+      guard let base = models[v.id] else {
+        results.append(("\(m) vs \(v.id): the base row never trained without warmup", false))
+        continue
+      }
       let scaled = models[m]
       let worse = scaled.map { $0.lambda > base.lambda && $0.eta < base.eta } ?? false
       let what = scaled.map { "λ1₀ \(fmt(base.lambda)) → \(fmt($0.lambda)), η_max \(fmt(base.eta)) → \(fmt($0.eta))" }
