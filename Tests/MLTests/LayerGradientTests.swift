@@ -164,8 +164,9 @@ struct LayerGradientTests {
 
   /// The fused primitive against the same maths composed from basic ops: values, batch
   /// statistics, gradients and HVPs, with every input tracked, with a constant input (no x̄,
-  /// no ẋ: only γ, β carry tangents), and on a rank-2 input.
-  @Test(arguments: [[4, 3, 2, 3], [6, 5]])
+  /// no ẋ: only γ, β carry tangents), on a rank-2 input, and with whole SIMD blocks and a
+  /// scalar tail (C = 12: channel period 48).
+  @Test(arguments: [[4, 3, 2, 3], [6, 5], [2, 5, 5, 12]])
   func batchNormFusedMatchesComposed(shape: [Int]) {
     let c = shape.last!
     let x: Tensor<Double> = randomTensor(shape, seed: 33, std: 1.5, shift: 0.7)
