@@ -162,6 +162,85 @@ struct LayerGradientTests {
     checkHVP("batchnorm \(mode)", at: [x] + h.parameters, h.function(mode: mode))
   }
 
+  /// The fused primitive against the same maths composed from basic ops: values, batch
+  /// statistics, gradients and HVPs, with every input tracked, with a constant input (no x̄,
+  /// no ẋ: only γ, β carry tangents), on a rank-2 input, and with whole SIMD blocks and a
+  /// scalar tail (C = 12: channel period 48).
+  @Test(arguments: [[4, 3, 2, 3], [6, 5], [2, 5, 5, 12]])
+  func batchNormFusedMatchesComposed(shape: [Int]) {
+    let c = shape.last!
+    let x: Tensor<Double> = randomTensor(shape, seed: 33, std: 1.5, shift: 0.7)
+    let gamma: Tensor<Double> = randomTensor([c], seed: 34, shift: 1), beta: Tensor<Double> = randomTensor([c], seed: 35)
+    func fused(_ v: [Variable<Double>]) -> Variable<Double> {
+      scalarized(v[0].batchNormalized(scale: v[1], bias: v[2], epsilon: 1e-5).output)
+    }
+    func composed(_ v: [Variable<Double>]) -> Variable<Double> {
+      scalarized(BatchNorm.composed(v[0], scale: v[1], bias: v[2], epsilon: 1e-5).output)
+    }
+    let a = Variable(constant: x).batchNormalized(scale: Variable(constant: gamma), bias: Variable(constant: beta), epsilon: 1e-5)
+    let b = BatchNorm.composed(Variable(constant: x), scale: Variable(constant: gamma), bias: Variable(constant: beta), epsilon: 1e-5)
+    expectClose(a.output.primal, b.output.primal, rtol: 1e-12, atol: 1e-13, "fused output")
+    expectClose(a.mean, b.mean, rtol: 1e-12, atol: 1e-14, "fused batch mean")
+    expectClose(a.variance, b.variance, rtol: 1e-12, atol: 1e-14, "fused batch variance")
+    let point = [x, gamma, beta]
+    let direction: [Tensor<Double>] = point.enumerated().map { randomTensor($1.shape, seed: 310 + UInt64($0)) }
+    let f = hessianVectorProduct(at: point, direction: direction, of: fused)
+    let r = hessianVectorProduct(at: point, direction: direction, of: composed)
+    expectClose(f.value, r.value, rtol: 1e-12, "fused value")
+    for k in point.indices {
+      expectClose(f.gradient[k], r.gradient[k], rtol: 1e-10, atol: 1e-12, "fused gradient \(k)")
+      expectClose(f.hvp[k], r.hvp[k], rtol: 1e-10, atol: 1e-12, "fused HVP \(k)")
+    }
+    checkGradient("fused batchnorm \(shape)", at: point, fused)
+    checkHVP("fused batchnorm \(shape)", at: point, fused)
+    // x constant: only γ and β are differentiated, so ẋ is nil and x̄ is not computed.
+    let constantInput = { (v: [Variable<Double>]) -> Variable<Double> in
+      fused([Variable(constant: x)] + v)
+    }
+    let constantReference = { (v: [Variable<Double>]) -> Variable<Double> in
+      composed([Variable(constant: x)] + v)
+    }
+    let f2 = hessianVectorProduct(at: [gamma, beta], direction: Array(direction.dropFirst()), of: constantInput)
+    let r2 = hessianVectorProduct(at: [gamma, beta], direction: Array(direction.dropFirst()), of: constantReference)
+    for k in 0..<2 {
+      expectClose(f2.gradient[k], r2.gradient[k], rtol: 1e-10, atol: 1e-12, "constant-input gradient \(k)")
+      expectClose(f2.hvp[k], r2.hvp[k], rtol: 1e-10, atol: 1e-12, "constant-input HVP \(k)")
+    }
+    checkHVP("fused batchnorm, constant input", at: [gamma, beta], constantInput)
+    // Only x carries a tangent (γ̇ = β̇ = 0), as for a BN whose parameters are frozen.
+    let xOnly = [direction[0], Tensor(zeros: [c]), Tensor(zeros: [c])]
+    let f3 = hessianVectorProduct(at: point, direction: xOnly, of: fused)
+    let r3 = hessianVectorProduct(at: point, direction: xOnly, of: composed)
+    for k in point.indices {
+      expectClose(f3.hvp[k], r3.hvp[k], rtol: 1e-10, atol: 1e-12, "x-only HVP \(k)")
+    }
+  }
+
+  /// Float: the fused kernels (the specializations the models run) agree with the composed
+  /// ops to Float rounding.
+  @Test func batchNormFusedFloat() {
+    let x: Tensor<Float> = randomTensor([8, 7, 7, 5], seed: 36, std: 2, shift: 3)
+    let gamma: Tensor<Float> = randomTensor([5], seed: 37, shift: 1), beta: Tensor<Float> = randomTensor([5], seed: 38)
+    let loss = { (y: Variable<Float>) -> Variable<Float> in
+      (y * Variable(constant: randomTensor(y.shape, seed: 39))).tanh().sum()
+    }
+    let point = [x, gamma, beta]
+    let direction: [Tensor<Float>] = point.enumerated().map { randomTensor($1.shape, seed: 320 + UInt64($0)) }
+    let f = hessianVectorProduct(at: point, direction: direction) { v in
+      loss(v[0].batchNormalized(scale: v[1], bias: v[2], epsilon: 1e-5).output)
+    }
+    let r = hessianVectorProduct(at: point, direction: direction) { v in
+      loss(BatchNorm.composed(v[0], scale: v[1], bias: v[2], epsilon: 1e-5).output)
+    }
+    expectClose(Double(f.value), Double(r.value), rtol: 1e-5, "Float value")
+    for k in point.indices {
+      let scale = Double(r.gradient[k].scalars.map { abs($0) }.max() ?? 1)
+      let hscale = Double(r.hvp[k].scalars.map { abs($0) }.max() ?? 1)
+      expectClose(f.gradient[k], r.gradient[k], rtol: 1e-4, atol: 1e-4 * scale, "Float gradient \(k)")
+      expectClose(f.hvp[k], r.hvp[k], rtol: 1e-4, atol: 1e-4 * hscale, "Float HVP \(k)")
+    }
+  }
+
   @Test func batchNormStatistics() {
     let h = LayerHarness { BatchNorm(2, name: "bn", registry: &$0) }
     let x: Tensor<Double> = randomTensor([6, 2], seed: 32, std: 2, shift: 1)
