@@ -23,7 +23,7 @@ struct PerformanceFigureTests {
         }
       }
     }
-    let d = Fig2Data(models: models, momentum: 0.9, midStep: 100, points: points)
+    let d = Fig2Data(models: models, momentum: 0.9, nesterov: nil, midStep: 100, points: points)
     let extra = Fig2().additionalFigures(d, caption: "test")
     #expect(extra.map(\.suffix) == ["performance"])
     let fig = try #require(extra.first?.figure)

@@ -86,7 +86,7 @@ struct StabilityClaimsTests {
   }
 
   func data(_ rows: [[StabilityPoint]]) -> Fig2Data {
-    Fig2Data(models: rows.map { $0[0].model }, momentum: 0.9, midStep: 10, points: rows.flatMap { $0 })
+    Fig2Data(models: rows.map { $0[0].model }, momentum: 0.9, nesterov: nil, midStep: 10, points: rows.flatMap { $0 })
   }
 
   @Test func c2ComparesModelsOnTheSameDataOnly() {
@@ -112,9 +112,13 @@ struct StabilityClaimsTests {
 
   @Test func c1CountsSuccessfulRunsWithinTolerance() {
     var points = row("wrn-nobn", lambda0: 7, etaMax: 1)
-    #expect(StabilityClaims.c1(points, momentum: 0.9).holds)  // λ1·η/2 = 0.5 everywhere
+    let heavyBall = Fig2Data(models: [], momentum: 0.9, nesterov: nil, midStep: 10, points: []).momentumBound
+    #expect(StabilityClaims.c1(points, momentumBound: heavyBall).holds)  // λ1·η/2 = 0.5 everywhere
     points[2].lambdaMid = 3  // η = 1: λ1·η/2 = 1.5 > 1.1, within (2 + 2β)/η
-    let c = StabilityClaims.c1(points, momentum: 0.9)
+    let c = StabilityClaims.c1(points, momentumBound: heavyBall)
     #expect(!c.holds && c.measured.contains("2 of 3 successful runs within") && c.measured.contains("momentum bound (2+2β)/η: 3 of 3"))
+    // Nesterov's bound at β = 0.9 is 1.36/η: λ1·η/2 = 1.5 is outside it.
+    let nesterov = Fig2Data(models: [], momentum: 0.9, nesterov: true, midStep: 10, points: []).momentumBound
+    #expect(StabilityClaims.c1(points, momentumBound: nesterov).measured.contains("(2+2β)/((1+2β)η): 2 of 3"))
   }
 }

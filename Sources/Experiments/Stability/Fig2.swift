@@ -27,6 +27,13 @@ public struct StabilityPoint: Codable, Sendable, Hashable {
 public struct Fig2Data: Codable, Sendable {
   public var models: [String]
   public var momentum: Double
+  /// Nesterov momentum (full scale): its quadratic bound is (2 + 2β)/((1 + 2β)η), not (2 + 2β)/η.
+  public var nesterov: Bool?
+
+  /// The momentum optimizer's quadratic stability bound as c/η, and its label.
+  public var momentumBound: (c: Double, label: String) {
+    nesterov == true ? ((2 + 2 * momentum) / (1 + 2 * momentum), "(2+2β)/((1+2β)η)") : (2 + 2 * momentum, "(2+2β)/η")
+  }
   public var midStep: Int
   public var points: [StabilityPoint]
 }
@@ -48,7 +55,8 @@ public struct Fig2: StabilitySweepExperiment {
                      lambdaMidLearningRate: o.lambdaMidLearningRate, finalLoss: o.finalLoss, finalTrainLoss: o.finalTrainLoss,
                      initialLoss: o.initialLoss, testLoss: o.testLoss, testAccuracy: o.testAccuracy)
     }
-    return Fig2Data(models: settings.models, momentum: settings.momentum, midStep: settings.midStep, points: points)
+    return Fig2Data(models: settings.models, momentum: settings.momentum, nesterov: settings.nesterov ? true : nil,
+                    midStep: settings.midStep, points: points)
   }
 
   public func claims(_ d: Fig2Data) -> [ClaimOutcome] { StabilityClaims.all(d) }
@@ -77,7 +85,7 @@ public struct Fig2: StabilitySweepExperiment {
         var a = ax == 0 ? left : right
         a.shade(.aboveInverse(c: 2), label: "λ₁ > 2/η")
         a.reference(.inverse(c: 2), label: "2/η")
-        a.reference(.inverse(c: 2 + 2 * d.momentum), style: .dotted, label: "(2+2β)/η")
+        a.reference(.inverse(c: d.momentumBound.c), style: .dotted, label: d.momentumBound.label)
         if ax == 0 { left = a } else { right = a }
       }
       for (k, w) in Set(pts.map(\.warmup)).sorted().enumerated() {

@@ -6,12 +6,14 @@ public enum StabilityClaims {
   public static let c1Tolerance = 1.1
 
   public static func all(_ d: Fig2Data) -> [ClaimOutcome] {
-    [c1(d.points, momentum: d.momentum), c2(d), c2b(d), c3(d.points), c4(d.points)]
+    [c1(d.points, momentumBound: d.momentumBound), c2(d), c2b(d), c3(d.points), c4(d.points)]
   }
 
   static func fmt(_ x: Double) -> String { String(format: "%.3g", x) }
 
-  public static func c1(_ points: [StabilityPoint], momentum: Double = 0) -> ClaimOutcome {
+  /// `momentumBound`: the optimizer's threshold as c/η (c = 2 + 2β for heavy ball), reported
+  /// beside the verdict.
+  public static func c1(_ points: [StabilityPoint], momentumBound: (c: Double, label: String)? = nil) -> ClaimOutcome {
     let trained = points.filter { $0.status == .trained && $0.lambdaMid != nil }
     let ratios = trained.map { ($0.lambdaMid ?? 0) * $0.learningRate / 2 }
     let inside = ratios.filter { $0 <= c1Tolerance }.count
@@ -24,9 +26,10 @@ public enum StabilityClaims {
     let current = trained.compactMap { p in p.lambdaMidLearningRate.map { (p.lambdaMid ?? 0) * $0 / 2 } }
     let currentNote = current.isEmpty ? "" :
       "; with η at the measurement step: \(current.filter { $0 <= c1Tolerance }.count) of \(current.count) within, worst \(fmt(current.max() ?? .nan))"
-    // And against the heavy-ball bound (2 + 2β)/η, the quadratic model's threshold for the
-    // optimizer actually used.
-    let momentumNote = momentum > 0 ? "; within the momentum bound (2+2β)/η: \(ratios.filter { $0 <= 1 + momentum }.count) of \(ratios.count)" : ""
+    // And against the quadratic model's threshold for the optimizer actually used.
+    let momentumNote = momentumBound.map { b in
+      "; within the momentum bound \(b.label): \(ratios.filter { $0 <= b.c / 2 }.count) of \(ratios.count)"
+    } ?? ""
     return ClaimOutcome(
       id: "C1", statement: "Every run that trains successfully sits at λ1 ≲ 2/η mid-training; divergent runs were above 2/η before diverging.",
       check: "successful runs: λ1·η/2 ≤ \(c1Tolerance) at the mid-training step (η the peak rate); diverged runs: last scheduled λ1 before divergence vs 2/η (reported, not required)",
