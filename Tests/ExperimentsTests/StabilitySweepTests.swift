@@ -13,6 +13,11 @@ struct StabilitySweepTests {
     #expect(labelEntropy(single) == 0)
   }
 
+  @Test func fullScaleWithoutCIFARIsOneClearError() {
+    #expect(throws: DataError.self) { _ = try DataCache.shared.images(size: .full, train: 10, test: 10, dataDirectory: nil) }
+    #expect(throws: DataError.self) { _ = try DataCache.shared.images(size: .full, train: 10, test: 10, dataDirectory: "/nonexistent") }
+  }
+
   @Test func rowIdsCarryTheInitScale() {
     let v = ModelCatalog.variant("wrn-nobn-x1.5")
     #expect(v.id == "wrn-nobn" && v.initScale == 1.5 && v.isKnown)

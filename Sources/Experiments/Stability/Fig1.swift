@@ -59,25 +59,13 @@ public struct Fig1: StabilitySweepExperiment {
 
   /// Picks A and B of Fig 3, traced: the same keys Fig 3 trains, so nothing trains twice.
   public func followUpRuns(_ s: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> [StabilityRun] {
-    Fig3.lettered(results, roles: s.roles).prefix(2).compactMap { $0.run.map(StabilitySweep.traced) }
+    Fig3.tracedPicks(results, roles: s.roles, limit: 2)
   }
 
   public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig1Data {
     let shown = [settings.roles.plain, settings.roles.flatterInit, settings.roles.normalized]
     let points = Fig2().figureData(settings: settings, results: results).points.filter { shown.contains($0.model) }
-    var traces: [LetteredRun] = []
-    var missing: [String] = []
-    for (k, pick) in Fig3.lettered(results, roles: settings.roles).prefix(2).enumerated() {
-      let letter = k == 0 ? "A" : "B"
-      guard let r = pick.run, let o = results.first(where: { $0.run == StabilitySweep.traced(r) })?.outcome else {
-        missing.append("\(letter) (\(pick.role))")
-        continue
-      }
-      traces.append(LetteredRun(
-        letter: letter, role: pick.role, model: r.model, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
-        divergenceStep: o.divergenceStep, steps: o.sharpness.map(\.step), learningRates: o.sharpness.map(\.learningRate),
-        lambda1: o.sharpness.map(\.lambda1)))
-    }
+    let (traces, missing) = Fig3.letteredRuns(results, roles: settings.roles, limit: 2)
     return Fig1Data(roles: settings.roles, warmup: settings.warmups.filter { $0 > 0 }.min() ?? 0,
                     lossCeiling: PerformancePanel.lossCeiling(points), points: points, traces: traces, missing: missing)
   }

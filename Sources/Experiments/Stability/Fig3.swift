@@ -41,9 +41,7 @@ public struct Fig3: StabilitySweepExperiment {
   public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s, models: s.roles.all.contains) }
 
   public func followUpRuns(_ s: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> [StabilityRun] {
-    // Two letters may pick one run: trace it once.
-    var seen = Set<StabilityRun>()
-    return Self.lettered(results, roles: s.roles).compactMap { $0.run.map(StabilitySweep.traced) }.filter { seen.insert($0).inserted }
+    Self.tracedPicks(results, roles: s.roles)
   }
 
   /// One of the paper's lettered behaviours and the grid run picked for it (nil: none shows it).
@@ -91,22 +89,39 @@ public struct Fig3: StabilitySweepExperiment {
     ]
   }
 
-  public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig3Data {
-    let fig2 = Fig2().figureData(settings: settings, results: results)
-    var lettered: [LetteredRun] = []
+  /// The first `limit` letters with their traced outcomes (Fig 1 shows A and B); a letter whose
+  /// rule picked no run, or whose trace is not stored yet, is listed as missing.
+  public static func letteredRuns(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles,
+                                  limit: Int = .max) -> (runs: [LetteredRun], missing: [String]) {
+    var runs: [LetteredRun] = []
     var missing: [String] = []
-    for (k, pick) in Self.lettered(results, roles: settings.roles).enumerated() {
+    for (k, pick) in lettered(results, roles: roles).prefix(limit).enumerated() {
       let letter = String(UnicodeScalar(UInt8(65 + k)))
       guard let r = pick.run, let o = results.first(where: { $0.run == StabilitySweep.traced(r) })?.outcome else {
         missing.append("\(letter) (\(pick.role))")
         continue
       }
-      lettered.append(LetteredRun(
+      runs.append(LetteredRun(
         letter: letter, role: pick.role, model: r.model, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
         divergenceStep: o.divergenceStep, steps: o.sharpness.map(\.step), learningRates: o.sharpness.map(\.learningRate),
         lambda1: o.sharpness.map(\.lambda1), losses: o.lossCurve))
     }
-    return Fig3Data(points: fig2.points, missing: missing, runs: lettered)
+    return (runs, missing)
+  }
+
+  /// The traced follow-ups of the first `limit` letters, each run once.
+  public static func tracedPicks(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles,
+                                 limit: Int = .max) -> [StabilityRun] {
+    // Two letters may pick one run: trace it once.
+    var seen = Set<StabilityRun>()
+    return lettered(results, roles: roles).prefix(limit).compactMap { $0.run.map(StabilitySweep.traced) }
+      .filter { seen.insert($0).inserted }
+  }
+
+  public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig3Data {
+    let lettered = Self.letteredRuns(results, roles: settings.roles)
+    return Fig3Data(points: Fig2().figureData(settings: settings, results: results).points, missing: lettered.missing,
+                    runs: lettered.runs)
   }
 
   public func claims(_ d: Fig3Data) -> [ClaimOutcome] {
