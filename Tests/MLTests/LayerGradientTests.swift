@@ -103,6 +103,20 @@ struct LayerGradientTests {
     expectClose(cols.dot(c), x.dot(c.col2im(g1)), rtol: 1e-12, "adjoint")
   }
 
+  /// col2im (a gather over the windows that copied each pixel) is the exact adjoint of im2col
+  /// for every channel remainder of its SIMD blocks (16, 8, 4, scalars), strides and paddings.
+  @Test(arguments: [1, 5, 13, 29])
+  func col2imIsTheAdjointOfIm2col(channels: Int) {
+    let x: Tensor<Double> = randomTensor([2, 7, 6, channels], seed: 19)
+    for (kernel, stride, padding) in [((3, 3), (1, 1), Padding.same), ((3, 3), (2, 2), .same), ((2, 3), (1, 2), .valid),
+                                      ((3, 3), (2, 2), .valid), ((1, 1), (2, 2), .same)] {
+      let g = WindowGeometry(input: x.shape, kernel: kernel, stride: stride, padding: padding)
+      let cols = x.im2col(g)
+      let c: Tensor<Double> = randomTensor(cols.shape, seed: 20)
+      expectClose(cols.dot(c), x.dot(c.col2im(g)), rtol: 1e-12, "adjoint \(kernel) \(stride) \(padding)")
+    }
+  }
+
   @Test func conv2DLayerParameters() {
     var registry = ParameterRegistry()
     _ = Conv2D(3, 8, kernel: (3, 5), name: "c", registry: &registry)

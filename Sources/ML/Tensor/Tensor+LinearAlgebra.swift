@@ -66,6 +66,15 @@ extension Tensor {
           return
         }
         GEMMCounter.add(2 * m * n * k * count)
+        // OpenBLAS applies β ≠ 1 in a separate pass before its kernel accumulates into C, and
+        // for β = 0 that pass stores zeros one scalar at a time (7 % of a small-conv HVP
+        // profile). A memset and β = 1 give the same product.
+        var beta = beta
+        if beta == 0 {
+          UnsafeMutableRawPointer(out).initializeMemory(
+            as: UInt8.self, repeating: 0, count: count * m * n * MemoryLayout<Scalar>.stride)
+          beta = 1
+        }
         for i in 0..<count {
           Scalar.gemm(
             transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
