@@ -305,7 +305,7 @@ where Settings == StabilitySettings, Run == StabilityRun, Outcome == StabilityOu
 
 extension StabilitySweepExperiment {
   public var sweepID: String { "stability" }
-  public var resultsVersion: Int { 2 }
+  public var resultsVersion: Int { 1 }
 
   /// Measured on 2 cores with the default --jobs 2 --threads 1.
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
