@@ -127,14 +127,17 @@ public struct Fig3: StabilitySweepExperiment {
   public func claims(_ d: Fig3Data) -> [ClaimOutcome] {
     var out = [StabilityClaims.c4(d.points)]
     // C5a: for the warmup run at η_A (B), λ1 at the end of warmup < λ1 at init, and it trains.
-    if let b = d.runs.first(where: { $0.letter == "B" }), let first = b.lambda1.first,
-       let atPeak = Array(zip(b.steps, b.lambda1)).last(where: { $0.0 <= b.warmup })?.1
-    {
+    // The other warmup run (F, the worse init) is reported beside it, not used for the verdict.
+    func warmupFall(_ r: LetteredRun) -> (first: Double, atPeak: Double, text: String)? {
+      guard let first = r.lambda1.first, let atPeak = Array(zip(r.steps, r.lambda1)).last(where: { $0.0 <= r.warmup })?.1 else { return nil }
+      return (first, atPeak, "\(r.letter) \(ModelCatalog.title(r.model)), η = \(r.learningRate): \(r.status.rawValue), λ1 \(String(format: "%.3g", first)) → \(String(format: "%.3g", atPeak)) by step \(r.warmup)")
+    }
+    let f = d.runs.first(where: { $0.letter == "F" }).flatMap(warmupFall).map { "; beside it, \($0.text)" } ?? ""
+    if let b = d.runs.first(where: { $0.letter == "B" }), let fall = warmupFall(b) {
       out.append(ClaimOutcome(
         id: "C5a", statement: "During warmup λ1 falls so that training reaches the peak η without diverging.",
         check: "run B (the plain model with warmup at η_A) trains, and its λ1 at the end of warmup is below λ1 at initialization",
-        holds: atPeak < first && b.status == .trained,
-        measured: "\(ModelCatalog.title(b.model)), η = \(b.learningRate): \(b.status.rawValue), λ1 \(String(format: "%.3g", first)) → \(String(format: "%.3g", atPeak)) by step \(b.warmup)"))
+        holds: fall.atPeak < fall.first && b.status == .trained, measured: fall.text + f))
     } else {
       out.append(ClaimOutcome(id: "C5a", statement: "During warmup λ1 falls so that training reaches the peak η without diverging.",
                               check: "run B exists", holds: false, measured: "no run B (the plain model never failed without warmup)"))

@@ -19,7 +19,10 @@ public enum StabilityClaims {
     let inside = ratios.filter { $0 <= c1Tolerance }.count
     let worst = ratios.max() ?? .nan
     let failed = points.filter { $0.status != .trained && $0.lambdaMid != nil }
-    let above = failed.filter { ($0.lambdaMid ?? 0) * $0.learningRate / 2 > 1 }.count
+    func above(_ ps: [StabilityPoint]) -> Int { ps.filter { ($0.lambdaMid ?? 0) * $0.learningRate / 2 > 1 }.count }
+    let diverged = failed.filter { $0.status == .diverged }, collapsed = failed.filter { $0.status == .notTrained }
+    let failedNote = "\(above(diverged)) of \(diverged.count) diverged runs above 2/η at their last measurement before diverging"
+      + (collapsed.isEmpty ? "" : ", \(above(collapsed)) of \(collapsed.count) runs that did not train above 2/η at step \(collapsed[0].lambdaMidStep.map(String.init) ?? "–")")
     let holds = !trained.isEmpty && inside == trained.count
     // Also reported, not used for the verdict: the ratio with η at the measurement step, which
     // cosine decay has lowered below the peak by mid-training.
@@ -34,7 +37,7 @@ public enum StabilityClaims {
       id: "C1", statement: "Every run that trains successfully sits at λ1 ≲ 2/η mid-training; divergent runs were above 2/η before diverging.",
       check: "successful runs: λ1·η/2 ≤ \(c1Tolerance) at the mid-training step (η the peak rate); diverged runs: last scheduled λ1 before divergence vs 2/η (reported, not required)",
       holds: holds,
-      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst))\(currentNote)\(momentumNote); \(above) of \(failed.count) failed runs above 2/η before failing")
+      measured: "\(inside) of \(trained.count) successful runs within, worst λ1·η/2 = \(fmt(worst))\(currentNote)\(momentumNote); \(failedNote)")
   }
 
   /// Largest peak η at which the model (without warmup) trained, per model.

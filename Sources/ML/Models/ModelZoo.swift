@@ -21,7 +21,9 @@
 ///   116,448; `.none` 32,416 / 115,936.
 /// - `seq2seq`: `.pre` 31,840 / 190,304 (D 32, 1 + 1 layers / D 64, 2 + 2 layers); `.post`
 ///   31,712 / 190,048; `.none` 31,392 / 188,768.
-/// Step times of the `.small` members, release build, 2 shared cores, Float, best of three
+/// Step times of the `.small` members before BatchNorm became one fused primitive (the BN
+/// members are now about a quarter to a half faster; `repro bench --families --clock cpu`
+/// measures them), release build, 2 shared cores, Float, best of three
 /// (`REPRO_ZOO_TIMING=<batch> swift test -c release --filter smallMemberStepTimes`), gradient /
 /// HVP in ms at 16 images or 4 sequences (the gated test asserts gradients < 50 ms there):
 /// wrn BN 18.7 / 44.2, no BN 13.0 / 32.3, Fixup 17.9 / 39.7; resnet post 22.7 / 45.7, pre
