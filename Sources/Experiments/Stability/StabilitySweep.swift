@@ -24,6 +24,10 @@ public struct StabilitySettings: Codable, Hashable, Sendable, Overridable {
   public var width: Int
   public var trainExamples: Int
   public var testExamples: Int
+  /// Batch sizes of model families (`ModelCatalog.family`) that differ from `batchSize` (the
+  /// paper's per-model batch sizes at full scale; nil elsewhere, so it leaves the keys of the
+  /// smaller scales' runs alone).
+  public var familyBatchSizes: [String: Int]?
   /// Batch and measurement set of the language models, in sequences.
   public var textBatchSize: Int
   public var textMeasurementSequences: Int
@@ -160,17 +164,18 @@ public enum StabilitySweep {
       return base
     case .full:
       // The paper's protocol (Appendix E) on CIFAR-10 at CPU-cluster widths: Nesterov 0.9,
-      // warmup 1000 then cosine, 40 Lanczos steps; batch 128 rather than 1024 (the paper's
-      // Fig 16: mid-training λ1 sits further below 2/η at small batches).
+      // warmup 1000 then cosine, 40 Lanczos steps, the paper's batch sizes (WRN 1024,
+      // DenseNet 512, ResNet-50 2048, Transformer 1024) and about its 300 WRN epochs.
       var s = base
       s.modelSize = .full
       s.nesterov = true
       s.width = 512
       s.trainExamples = 50000
       s.testExamples = 10000
-      s.steps = 20000
-      s.batchSize = 128
-      s.textBatchSize = 64
+      s.steps = 15000
+      s.batchSize = 1024
+      s.familyBatchSizes = ["densenet": 512, "resnet": 2048]
+      s.textBatchSize = 1024
       s.warmups = [0, 1000]
       s.midStep = 5000
       s.snapshotEvery = 100
@@ -243,7 +248,7 @@ public enum StabilitySweep {
       network = n
       data = try DataCache.shared.images(size: s.modelSize, train: s.trainExamples, test: s.testExamples,
                                          dataDirectory: context.dataDirectory)
-      batchSize = s.batchSize
+      batchSize = s.familyBatchSizes?[ModelCatalog.family(r.model)] ?? s.batchSize
       measurementExamples = s.measurementExamples
     }
     // The paper's schedule: linear warmup over W steps (none when W = 0), then cosine decay.
@@ -307,11 +312,13 @@ extension StabilitySweepExperiment {
   public var sweepID: String { "stability" }
   public var resultsVersion: Int { 1 }
 
-  /// Measured on 2 cores with the default --jobs 2 --threads 1.
+  /// Measured on 2 cores with the default --jobs 2 --threads 1, each experiment alone on an
+  /// empty store (`repro all --small`, which trains the sweep once, took 499 s: fig1 169 s,
+  /// then fig2 291 s and fig3 39 s for the runs fig1 had not trained).
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
     switch scale {
     case .tiny: return 3
-    case .small: return 660
+    case .small: return ["fig1": 170, "fig2": 440, "fig3": 250][id]
     case .full: return nil
     }
   }
