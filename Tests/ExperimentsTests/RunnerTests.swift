@@ -27,6 +27,8 @@ struct Toy: Experiment {
   let log: ExecutionLog
   /// With follow-ups: once every run is stored, one more run, 100 + the largest.
   var followUp = false
+  /// With a second figure ("roots") drawn from the same data.
+  var extraFigure = false
   let id = "toy"
   let title = "Squares"
   let paperReference = "none"
@@ -54,6 +56,9 @@ struct Toy: Experiment {
     var f = Figure(caption: caption)
     f[0, 0] = ax
     return f
+  }
+  func additionalFigures(_ d: [Int], caption: String) -> [(suffix: String, figure: Figure)] {
+    extraFigure ? [("roots", figure(d.map { Int(Double($0).squareRoot()) }, caption: caption))] : []
   }
   func table(_ d: [Int]) -> String { d.map(String.init).joined(separator: ", ") }
   func drift(_ d: [Int], golden: [Int]) -> [String] { d == golden ? [] : ["\(d) vs \(golden)"] }
@@ -155,28 +160,8 @@ struct RunnerTests {
   }
 
   @Test func additionalFiguresAreWrittenAndListed() throws {
-    /// The toy with a second figure drawn from the same data.
-    struct WithExtra: Experiment {
-      let toy: Toy
-      var id: String { toy.id }
-      let title = "Squares", paperReference = "none", resultsVersion = 1
-      func estimatedSeconds(_ scale: ExperimentScale) -> Double? { nil }
-      func settings(for scale: ExperimentScale, seed: UInt64) -> ToySettings { toy.settings(for: scale, seed: seed) }
-      func runs(_ s: ToySettings) -> [Int] { toy.runs(s) }
-      func label(_ r: Int) -> String { toy.label(r) }
-      func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int { try toy.execute(r, settings: settings, context: context) }
-      func summarize(_ o: Int) -> String { toy.summarize(o) }
-      func figureData(settings: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] { toy.figureData(settings: settings, results: results) }
-      func claims(_ d: [Int]) -> [ClaimOutcome] { toy.claims(d) }
-      func figure(_ d: [Int], caption: String) -> Figure { toy.figure(d, caption: caption) }
-      func additionalFigures(_ d: [Int], caption: String) -> [(suffix: String, figure: Figure)] {
-        [("roots", toy.figure(d.map { Int(Double($0).squareRoot()) }, caption: caption))]
-      }
-      func table(_ d: [Int]) -> String { toy.table(d) }
-      func drift(_ d: [Int], golden: [Int]) -> [String] { toy.drift(d, golden: golden) }
-    }
     let root = tempRoot()
-    let s = try ExperimentRunner(WithExtra(toy: Toy(log: ExecutionLog())), options: options(root)).run()
+    let s = try ExperimentRunner(Toy(log: ExecutionLog(), extraFigure: true), options: options(root)).run()
     for f in ["figures/toy.png", "figures/toy.svg", "figures/toy-roots.png", "figures/toy-roots.svg"] {
       #expect(FileManager.default.fileExists(atPath: root + "/" + f), "\(f)")
       #expect(s.written.contains(root + "/" + f), "\(f) reported as written")
