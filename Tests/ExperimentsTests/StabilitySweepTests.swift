@@ -53,7 +53,7 @@ struct StabilitySweepTests {
       if r.model == roles.flatterInit && r.learningRate == 1 { fails = true }
       let o = StabilityOutcome(status: fails ? .diverged : .trained, lambdaInit: lambda0, lambdaInitResidual: 0,
                                lambdaMid: 1, lambdaMidStep: 15, lambdaMidLearningRate: r.learningRate,
-                               divergenceStep: fails ? 3 : nil, initialLoss: 2.3, finalLoss: fails ? nil : 1,
+                               divergenceStep: fails ? 3 : nil, initialLoss: 2.3,
                                finalTrainLoss: fails ? nil : 1, testLoss: nil, testAccuracy: nil, sharpness: [])
       return (r, o)
     }
