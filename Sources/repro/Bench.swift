@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Timed runs per measurement (the median is reported).")
   var repeats: Int = 20
 
-  @Option(help: "BLAS threads.")
+  @Option(help: "Threads: BLAS threads, or shards of the batch for models without BatchNorm (see README).")
   var threads: Int = 2
 
   @Option(help: "Workloads to run (comma-separated ids, e.g. W1,W3,wrn-nobn).")

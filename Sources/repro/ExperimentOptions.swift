@@ -17,7 +17,7 @@ struct ExperimentOptions: ParsableArguments {
   @Option(help: "Runs side by side (each with --threads BLAS threads).")
   var jobs: Int = 2
 
-  @Option(help: "BLAS threads per run.")
+  @Option(help: "Threads per run: BLAS threads, or shards of each batch for models without BatchNorm.")
   var threads: Int = 1
 
   @Option(help: "Run only shard i of n (1-based), e.g. 2/8, for job arrays; render merges all shards.")

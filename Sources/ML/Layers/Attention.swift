@@ -20,6 +20,7 @@ public struct CausalSelfAttention: Layer {
     self.width = width
     self.heads = heads
     self.dropout = dropout
+    if dropout > 0 { registry.noteRandomness() }
     query = Dense(width, width, name: "\(name).query", registry: &registry)
     key = Dense(width, width, name: "\(name).key", registry: &registry)
     value = Dense(width, width, name: "\(name).value", registry: &registry)
@@ -62,6 +63,7 @@ public struct MultiHeadAttention: Layer {
                  "attention width \(width) must be a positive multiple of the head count \(heads)")
     precondition(dropout >= 0 && dropout < 1, "attention dropout must be in [0, 1)")
     (self.width, self.heads, self.causal, self.dropout) = (width, heads, causal, dropout)
+    if dropout > 0 { registry.noteRandomness() }
     query = Dense(width, width, name: "\(name).query", registry: &registry)
     key = Dense(width, width, name: "\(name).key", registry: &registry)
     value = Dense(width, width, name: "\(name).value", registry: &registry)

@@ -52,6 +52,14 @@ public struct ParameterRegistry: Sendable {
     buffers.append(spec)
     return ParameterRef(index: buffers.count - 1)
   }
+
+  /// Whether some layer draws random numbers during `.training` (dropout). Its mask is drawn
+  /// across the whole batch from one stream, so such a network's training step cannot be
+  /// split among threads by examples (see `Network.shardRanges`).
+  public private(set) var drawsRandomness = false
+
+  /// Declares that a layer being built draws random numbers in `.training`.
+  public mutating func noteRandomness() { drawsRandomness = true }
 }
 
 extension ParameterSpec {

@@ -27,6 +27,8 @@ public struct Network: Sendable {
   public let model: any Layer
   public let parameterSpecs: [ParameterSpec]
   public let bufferSpecs: [ParameterSpec]
+  /// Whether a layer draws random numbers in `.training` (dropout; see `ParameterRegistry`).
+  public let drawsRandomness: Bool
   public var loss: LossKind
   /// Coefficient λ of the L2 penalty (λ/2)‖θ‖² added to the training loss.
   public var l2: Double
@@ -36,6 +38,7 @@ public struct Network: Sendable {
     model = build(&registry)
     parameterSpecs = registry.specs
     bufferSpecs = registry.buffers
+    drawsRandomness = registry.drawsRandomness
     self.loss = loss
     self.l2 = l2
   }
@@ -80,6 +83,10 @@ public struct Network: Sendable {
     parameters: [Tensor<S>], buffers: inout [Tensor<S>], batch: Batch<S>, mode: ForwardMode = .training,
     rng: SplitMix64 = SplitMix64(seed: 0)
   ) -> (loss: S, gradient: [Tensor<S>], logits: Tensor<S>) {
+    if let shards = shardRanges(examples: batch.count, mode: mode) {
+      return shardedLossAndGradient(parameters: parameters, buffers: buffers, batch: batch, mode: mode, rng: rng,
+                                    shards: shards)
+    }
     var logits = Tensor<S>(zeros: [0])
     var ctxOut: ForwardContext<S>? = nil
     let (value, grad) = valueAndGradient(at: parameters) { vars in
@@ -110,6 +117,10 @@ public struct Network: Sendable {
   public func hessianVectorProduct<S>(
     parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>], gradient: Bool = true
   ) -> (loss: S, gradient: [Tensor<S>], hvp: [Tensor<S>]) {
+    if let shards = shardRanges(examples: batch.count, mode: .curvature) {
+      return shardedHessianVectorProduct(parameters: parameters, buffers: buffers, batch: batch, direction: v,
+                                         gradient: gradient, shards: shards)
+    }
     let r = ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient) { vars in
       let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: .curvature)
       return objective(vars, batch: batch, context: ctx)

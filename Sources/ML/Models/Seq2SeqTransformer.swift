@@ -76,6 +76,7 @@ public struct Seq2SeqTransformer: Layer {
                  && config.encoderLayers >= 0 && config.decoderLayers >= 0, "Seq2SeqTransformer sizes must be positive")
     precondition(config.dropout >= 0 && config.dropout < 1, "dropout must be in [0, 1)")
     self.config = config
+    if config.dropout > 0 { registry.noteRandomness() }
     let (d, f, h, v) = (config.width, config.mlpWidth, config.heads, config.vocabulary)
     let norms = config.layerNorm != .none, drop = config.dropout
     func ln(_ name: String) -> LayerNorm? { norms ? LayerNorm(d, name: name, registry: &registry) : nil }

@@ -57,6 +57,7 @@ public struct TransformerLM: Layer {
                  && config.mlpWidth > 0, "TransformerLM sizes must be positive")
     precondition(config.dropout >= 0 && config.dropout < 1, "dropout must be in [0, 1)")
     self.config = config
+    if config.dropout > 0 { registry.noteRandomness() }
     let d = config.width
     tokenEmbedding = Embedding(vocabulary: config.vocabulary, dimension: d, name: "token_embedding", registry: &registry)
     positionEmbedding = Embedding(vocabulary: config.context, dimension: d, name: "position_embedding", registry: &registry)

@@ -35,13 +35,11 @@ extension Double: TensorScalar {
   public static var safetensorsDType: String { "F64" }
 }
 
-/// The BLAS thread count (OpenBLAS's pthread pool).
+/// The thread count of one computation (`Parallelism.threads`): OpenBLAS's pool outside
+/// data-parallel regions, the shard count inside them.
 public enum BLASThreads {
-  public static var current: Int { Int(openblas_get_num_threads()) }
-  public static func set(_ n: Int) {
-    precondition(n >= 1, "BLAS thread count must be at least 1")
-    openblas_set_num_threads(Int32(n))
-  }
+  public static var current: Int { Parallelism.threads }
+  public static func set(_ n: Int) { Parallelism.setThreads(n) }
 }
 
 /// A LAPACK routine reported a failure.

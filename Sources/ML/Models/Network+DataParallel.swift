@@ -1,0 +1,94 @@
+/// Data parallelism over the examples of one batch (see `Parallelism`).
+///
+/// The training loss is a mean over examples (or over positions, the same number in every
+/// example) plus terms that do not depend on the data (the L2 penalty). So with shards of b_i
+/// of the batch's B examples, L = Σ (b_i/B)·L_i exactly, and the same weights combine the
+/// shards' gradients and Hessian-vector products. Each shard seeds its backward pass with
+/// b_i/B, so its results arrive weighted; the sum runs in shard order, so one thread count
+/// always gives the same numbers. The split changes only the rounding.
+extension Network {
+  /// Examples per shard below which a split costs more than it saves.
+  static let minimumShardExamples = 8
+
+  /// The example ranges `examples` splits into for `Parallelism.threads` workers, or nil to
+  /// run the batch whole: with one thread, inside a worker already, with BatchNorm (batch
+  /// statistics couple the examples) or with dropout in `.training` (one mask stream for the
+  /// whole batch).
+  func shardRanges(examples: Int, mode: ForwardMode, threads: Int = Parallelism.threads) -> [Range<Int>]? {
+    let workers = Swift.min(threads, examples / Network.minimumShardExamples)
+    guard workers > 1, bufferSpecs.isEmpty, !(mode == .training && drawsRandomness),
+          !Parallelism.isShardWorker else { return nil }
+    return (0..<workers).map { examples * $0 / workers ..< examples * ($0 + 1) / workers }
+  }
+
+  func shardedLossAndGradient<S>(
+    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode, rng: SplitMix64,
+    shards: [Range<Int>]
+  ) -> (loss: S, gradient: [Tensor<S>], logits: Tensor<S>) {
+    let parts = runShards(shards, of: batch) { sub, weight in
+      var logits = Tensor<S>(zeros: [0])
+      let (value, grad) = valueAndGradient(at: parameters, seed: weight) { vars in
+        let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: mode, rng: rng)
+        defer { checkNoRandomness(ctx, rng) }
+        return objective(vars, batch: sub, context: ctx, logits: &logits)
+      }
+      return (value, grad, logits)
+    }
+    return (weightedLoss(parts.map(\.0), shards, batch.count), sum(parts.map(\.1)),
+            Tensor.concatenated(parts.map(\.2), alongAxis: 0))
+  }
+
+  func shardedHessianVectorProduct<S>(
+    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>], gradient: Bool,
+    shards: [Range<Int>]
+  ) -> (loss: S, gradient: [Tensor<S>], hvp: [Tensor<S>]) {
+    let parts = runShards(shards, of: batch) { sub, weight in
+      ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient, seed: weight) { vars in
+        objective(vars, batch: sub, context: ForwardContext(parameters: vars, buffers: buffers, mode: .curvature))
+      }
+    }
+    return (weightedLoss(parts.map(\.value), shards, batch.count), gradient ? sum(parts.map(\.gradient)) : [],
+            sum(parts.map(\.hvp)))
+  }
+
+  /// `body(shard batch, b_i/B)` for every shard, concurrently; results in shard order.
+  private func runShards<S, R>(_ shards: [Range<Int>], of batch: Batch<S>, _ body: (Batch<S>, S) -> R) -> [R] {
+    var results = [R?](repeating: nil, count: shards.count)
+    results.withUnsafeMutableBufferPointer { out in
+      Parallelism.forEachShard(shards.count) { i in
+        out[i] = body(batch.examples(shards[i]), S(shards[i].count) / S(batch.count))
+      }
+    }
+    return results.map { $0! }
+  }
+
+  /// Σ (b_i/B)·L_i, accumulated in Float64.
+  private func weightedLoss<S: TensorScalar>(_ losses: [S], _ shards: [Range<Int>], _ total: Int) -> S {
+    S(zip(losses, shards).reduce(0.0) { $0 + Double($1.0) * Double($1.1.count) / Double(total) })
+  }
+
+  /// The element-wise sum of the shards' (already weighted) tensor lists, in shard order.
+  private func sum<S>(_ lists: [[Tensor<S>]]) -> [Tensor<S>] {
+    var total = lists[0]
+    for list in lists.dropFirst() {
+      for j in total.indices { total[j].addScaled(list[j]) }
+    }
+    return total
+  }
+
+  /// A layer that draws random numbers without declaring it (`ParameterRegistry.noteRandomness`)
+  /// would give every shard the same mask: stop rather than compute a wrong gradient.
+  private func checkNoRandomness<S>(_ ctx: ForwardContext<S>, _ rng: SplitMix64) {
+    precondition(ctx.rng.state == rng.state,
+                 "a layer drew random numbers but its network did not declare it (ParameterRegistry.noteRandomness)")
+  }
+}
+
+extension Batch {
+  /// The examples in `range` (with their labels: one or one per position each).
+  func examples(_ range: Range<Int>) -> Batch {
+    let perExample = labels.count / count
+    return Batch(inputs: inputs.sliced(alongAxis: 0, range),
+                 labels: Array(labels[range.lowerBound * perExample ..< range.upperBound * perExample]))
+  }
+}
