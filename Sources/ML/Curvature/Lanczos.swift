@@ -29,8 +29,9 @@ public enum CurvatureError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The k largest algebraic eigenvalues of a symmetric operator by Lanczos with full
-/// reorthogonalization (two passes of classical Gram–Schmidt against every previous vector,
-/// which keeps the basis orthogonal to machine precision). Vectors are Float64; the
+/// reorthogonalization (after the three-term recurrence, classical Gram–Schmidt against every
+/// previous vector, repeated when it cancels much of the vector; this keeps the basis
+/// orthogonal to machine precision). Vectors are Float64; the
 /// tridiagonal eigenproblem is solved by LAPACK's dsteqr. The start vector is Gaussian, fixed
 /// by `seed`. The residual of Ritz pair j is ‖A·x_j − θ_j·x_j‖ computed explicitly with one more
 /// operator application per pair (`explicitResiduals`), or else the Lanczos estimate
@@ -61,16 +62,29 @@ public func lanczos(
   for j in 0..<steps {
     var w = op(Array(basis[(j * n)..<((j + 1) * n)]))
     guard w.allSatisfy({ $0.isFinite }) else { throw CurvatureError.nonFinite(iteration: j) }
+    // The three-term recurrence first: w ← w − α·v_j − β_{j−1}·v_{j−1}. It removes the large
+    // components of w along the basis while touching only two vectors.
     let a = basis.withUnsafeBufferPointer { b in
-      w.withUnsafeBufferPointer { w in
+      w.withUnsafeMutableBufferPointer { w in
+        let v = b.baseAddress! + j * n
         var s = 0.0
-        for i in 0..<n { s += w[i] * b[j * n + i] }
+        for i in 0..<n { s += w[i] * v[i] }
+        for i in 0..<n { w[i] -= s * v[i] }
+        if j > 0 {
+          let previous = b.baseAddress! + (j - 1) * n, betaPrevious = beta[j - 1]
+          for i in 0..<n { w[i] -= betaPrevious * previous[i] }
+        }
         return s
       }
     }
     alpha.append(a)
-    // Full reorthogonalization against every basis vector, twice ("twice is enough", Parlett).
+    // Then full reorthogonalization against every basis vector (classical Gram–Schmidt), which
+    // removes what rounding left, and once more only when that pass cancelled much of w
+    // (‖w‖ fell below 1/√2 of itself: Kahan and Parlett's "twice is enough" test). Each pass
+    // sweeps the whole basis twice, which for a large model is far bigger than the caches, so
+    // skipping needless second passes halves the cost of a step outside the HVP.
     for _ in 0..<2 {
+      let before = norm(w)
       basis.withUnsafeBufferPointer { b in
         w.withUnsafeMutableBufferPointer { w in
           coefficients.withUnsafeMutableBufferPointer { c in
@@ -79,6 +93,7 @@ public func lanczos(
           }
         }
       }
+      if norm(w) >= before * 0.5.squareRoot() { break }
     }
     let bnorm = norm(w)
     lastBeta = bnorm
