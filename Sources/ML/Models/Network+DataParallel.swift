@@ -22,6 +22,12 @@ extension Network {
     return (0..<workers).map { examples * $0 / workers ..< examples * ($0 + 1) / workers }
   }
 
+  /// How many shards `lossAndGradient` and `hessianVectorProduct` split a batch of `examples`
+  /// into at the current thread count (1: the batch runs whole, BLAS using the threads).
+  public func dataParallelShards(examples: Int, mode: ForwardMode) -> Int {
+    shardRanges(examples: examples, mode: mode)?.count ?? 1
+  }
+
   func shardedLossAndGradient<S>(
     parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode, rng: SplitMix64,
     shards: [Range<Int>]
