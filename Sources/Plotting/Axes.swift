@@ -62,6 +62,15 @@ public struct Axes: Sendable, Hashable {
   public var legendEntries: [LegendEntry]
   /// Light grid lines at the major ticks.
   public var grid: Bool
+  /// False for a grid cell left blank (a figure whose panel count does not fill its grid).
+  public var isVisible = true
+
+  /// A blank grid cell.
+  public static var blank: Axes {
+    var a = Axes()
+    a.isVisible = false
+    return a
+  }
 
   public init(title: String = "", x: Axis = Axis(), y: Axis = Axis(), y2: Axis? = nil,
               artists: [Artist] = [], legend: LegendPlacement = .best,

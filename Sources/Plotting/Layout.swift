@@ -40,6 +40,7 @@ struct Layout {
     for row in 0..<figure.rows {
       for col in 0..<figure.cols {
         let i = row * figure.cols + col
+        guard figure.axes[i].isVisible else { continue }
         let rect = rects[i]
         let showX = !figure.sharedX || row == figure.rows - 1
         let showY = !figure.sharedY || col == 0

@@ -50,6 +50,24 @@ struct RobustnessTests {
     #expect(!texts(Self.figure(.zeroRange).scene()).contains { $0.contains("not shown") })
   }
 
+  @Test("a blank cell draws nothing: no frame, no ticks, no \"no data\"")
+  func blankCell() {
+    var fig = Figure(rows: 1, cols: 2, width: 400, height: 160)
+    fig[0, 0].plot(x: [0, 1], y: [1, 2])
+    let withEmpty = fig.scene().primitives.count
+    #expect(texts(fig.scene()).contains("no data"))
+    fig[0, 1] = .blank
+    #expect(!texts(fig.scene()).contains("no data"))
+    var alone = Figure(rows: 1, cols: 2, width: 400, height: 160)
+    alone[0, 0].plot(x: [0, 1], y: [1, 2])
+    alone[0, 1] = .blank
+    #expect(alone.scene().primitives.count < withEmpty)
+    var single = Figure(rows: 1, cols: 1, width: 400, height: 160)
+    single[0, 0] = .blank
+    // Only the white page is left.
+    #expect(single.scene().primitives.count == 1)
+  }
+
   @Test("an unwritable path throws a typed error naming the path")
   func unwritable() throws {
     let fig = Self.figure(.nan)

@@ -245,6 +245,7 @@ public struct Fig3: StabilitySweepExperiment {
     }
     loss.legend = .best
     fig[1 + d.runs.count / cols, d.runs.count % cols] = loss
+    for cell in (cols + d.runs.count + 1)..<(rows * cols) { fig[cell / cols, cell % cols] = .blank }
     return fig
   }
 
