@@ -58,6 +58,21 @@ struct DataParallelTests {
     for (s, w) in zip(tangentOnly.hvp, whole.hvp) { expectClose(s, w, rtol: 1e-10, atol: 1e-12, "\(name) HVP only") }
   }
 
+  /// The shards' results are added by several threads when large: every element must still be
+  /// the sum in shard order (the same bits as a plain loop), ragged splits included.
+  @Test func shardSumIsThePlainSumInShardOrder() {
+    let network = Network(build: { MLP(widths: [2, 2], activation: .relu, registry: &$0) })
+    let shapes = [[301, 457], [7], [65_537]]
+    let lists: [[Tensor<Float>]] = (0..<3).map { k in
+      shapes.enumerated().map { randomTensor($0.element, seed: UInt64(10 * k + $0.offset)) }
+    }
+    let summed = network.sum(lists)
+    for j in shapes.indices {
+      let (a, b, c) = (lists[0][j].scalars, lists[1][j].scalars, lists[2][j].scalars)
+      #expect(summed[j].scalars == a.indices.map { (a[$0] + b[$0]) + c[$0] }, "tensor \(j)")
+    }
+  }
+
   @Test func splitsOnlyIndependentExamples() {
     let mlp = Network(build: { MLP(widths: [4, 3], activation: .relu, registry: &$0) })
     #expect(mlp.shardRanges(examples: 128, mode: .training, threads: 2) == [0..<64, 64..<128])

@@ -74,13 +74,23 @@ extension Network {
     S(zip(losses, shards).reduce(0.0) { $0 + Double($1.0) * Double($1.1.count) / Double(total) })
   }
 
-  /// The element-wise sum of the shards' (already weighted) tensor lists, in shard order.
-  private func sum<S>(_ lists: [[Tensor<S>]]) -> [Tensor<S>] {
-    var total = lists[0]
-    for list in lists.dropFirst() {
-      for j in total.indices { total[j].addScaled(list[j]) }
+  /// The element-wise sum of the shards' (already weighted) tensor lists, in shard order. A
+  /// large model's gradient is megabytes, so the additions are split among the threads too
+  /// (every element is summed in the same order whatever the split).
+  func sum<S>(_ lists: [[Tensor<S>]]) -> [Tensor<S>] {
+    guard lists.count > 1 else { return lists[0] }
+    let out = lists[0].map { Tensor<S>(uninitializedShape: $0.shape) }
+    let total = out.reduce(0) { $0 + $1.count }
+    let workers = Swift.min(lists.count, Swift.max(1, total / 65_536))
+    withExtendedLifetime((lists, out)) {
+      Parallelism.forEachShard(workers) { w in
+        for j in out.indices {
+          let n = out[j].count, lo = n * w / workers, hi = n * (w + 1) / workers
+          addInOrder(lists.map { $0[j].storage.base + lo }, into: out[j].storage.base + lo, count: hi - lo)
+        }
+      }
     }
-    return total
+    return out
   }
 
   /// A layer that draws random numbers without declaring it (`ParameterRegistry.noteRandomness`)
@@ -88,6 +98,17 @@ extension Network {
   private func checkNoRandomness<S>(_ ctx: ForwardContext<S>, _ rng: SplitMix64) {
     precondition(ctx.rng.state == rng.state,
                  "a layer drew random numbers but its network did not declare it (ParameterRegistry.noteRandomness)")
+  }
+}
+
+/// dst[i] = Σ_k sources[k][i], added in the order of `sources`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func addInOrder<S: TensorScalar>(_ sources: [UnsafeMutablePointer<S>], into dst: UnsafeMutablePointer<S>, count: Int) {
+  let first = sources[0], second = sources[1]
+  for i in 0..<count { dst[i] = first[i] + second[i] }
+  for source in sources.dropFirst(2) {
+    for i in 0..<count { dst[i] += source[i] }
   }
 }
 
