@@ -24,6 +24,9 @@ struct Bench: ParsableCommand {
   @Option(help: "What the milliseconds measure: wall (elapsed) or cpu (process CPU time; with --threads 1 the work done, steady on a loaded shared machine).")
   var clock: String = "wall"
 
+  @Flag(help: "Never split a batch into shards: every workload uses the threads through BLAS only (to compare).")
+  var noShards = false
+
   @Flag(help: "Print JSON.")
   var json = false
 
@@ -35,6 +38,7 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     BLASThreads.set(threads)
+    Parallelism.splitsBatches = !noShards
     var workloads = families || only != nil ? Workload.all() : Workload.reference()
     if let only {
       let ids = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })

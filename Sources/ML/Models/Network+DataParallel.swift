@@ -1,4 +1,3 @@
-import Glibc
 /// Data parallelism over the examples of one batch (see `Parallelism`).
 ///
 /// The training loss is a mean over examples (or over positions, the same number in every
@@ -16,8 +15,8 @@ extension Network {
   /// statistics couple the examples) or with dropout in `.training` (one mask stream for the
   /// whole batch).
   func shardRanges(examples: Int, mode: ForwardMode, threads: Int = Parallelism.threads) -> [Range<Int>]? {
-    let workers = getenv("NOSPLIT") != nil ? 1 : Swift.min(threads, examples / Network.minimumShardExamples)
-    guard workers > 1, bufferSpecs.isEmpty, !(mode == .training && drawsRandomness),
+    let workers = Swift.min(threads, examples / Network.minimumShardExamples)
+    guard workers > 1, Parallelism.splitsBatches, bufferSpecs.isEmpty, !(mode == .training && drawsRandomness),
           !Parallelism.isShardWorker else { return nil }
     return (0..<workers).map { examples * $0 / workers ..< examples * ($0 + 1) / workers }
   }

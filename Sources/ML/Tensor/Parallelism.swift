@@ -16,7 +16,15 @@ import Glibc
 /// once, to add the shards' gradients. While any such region is active, OpenBLAS runs with one
 /// thread and the ops' own two-way splits (`forEachImage`) stay serial.
 public enum Parallelism {
+  /// Whether networks may split batches into shards at all (`repro bench --no-shards` turns it
+  /// off to compare with multithreaded BLAS alone).
+  public static var splitsBatches: Bool {
+    get { state.withLock { $0.splitsBatches } }
+    set { state.withLock { $0.splitsBatches = newValue } }
+  }
+
   struct State {
+    var splitsBatches = true
     /// OpenBLAS's own default (the core count, or OPENBLAS_NUM_THREADS) until set.
     var threads = Int(openblas_get_num_threads())
     /// Data-parallel regions running now (two runs side by side may each have one).
