@@ -74,12 +74,16 @@ struct DataParallelTests {
   }
 
   @Test func splitsOnlyIndependentExamples() {
-    let mlp = Network(build: { MLP(widths: [4, 3], activation: .relu, registry: &$0) })
-    #expect(mlp.shardRanges(examples: 128, mode: .training, threads: 2) == [0..<64, 64..<128])
-    #expect(mlp.shardRanges(examples: 25, mode: .training, threads: 3) == [0..<8, 8..<16, 16..<25])
-    #expect(mlp.shardRanges(examples: 128, mode: .training, threads: 1) == nil)
+    let cnn = Network(build: { SmallCNN(classes: 4, channels: (3, 4, 5), registry: &$0) })
+    #expect(cnn.shardRanges(examples: 128, mode: .training, threads: 2) == [0..<64, 64..<128])
+    #expect(cnn.shardRanges(examples: 25, mode: .training, threads: 3) == [0..<8, 8..<16, 16..<25])
+    #expect(cnn.shardRanges(examples: 128, mode: .training, threads: 1) == nil)
     // Shards below the minimum size are not worth a thread.
-    #expect(mlp.shardRanges(examples: 15, mode: .training, threads: 2) == nil)
+    #expect(cnn.shardRanges(examples: 15, mode: .training, threads: 2) == nil)
+    // An MLP's GEMMs are its work, with one row per example: it stays whole, BLAS takes the threads.
+    let mlp = Network(build: { MLP(widths: [4, 3], activation: .relu, registry: &$0) })
+    #expect(mlp.oneRowPerExample && !cnn.oneRowPerExample)
+    #expect(mlp.shardRanges(examples: 128, mode: .training, threads: 2) == nil)
     // BatchNorm's batch statistics couple the examples.
     let bn = ModelZoo.wrn(normalization: .batchNorm, size: .tiny)
     #expect(bn.shardRanges(examples: 128, mode: .curvature, threads: 2) == nil)
@@ -91,7 +95,7 @@ struct DataParallelTests {
     #expect(dropout.drawsRandomness)
     #expect(dropout.shardRanges(examples: 64, mode: .training, threads: 2) == nil)
     #expect(dropout.shardRanges(examples: 64, mode: .curvature, threads: 2) != nil)
-    #expect(!mlp.drawsRandomness)
+    #expect(!cnn.drawsRandomness)
   }
 
   /// The threads really run: a shard's worker sees itself as one (so ops do not split again)

@@ -11,6 +11,7 @@ public struct MLP: Layer {
     precondition(widths.allSatisfy { $0 > 0 }, "MLP widths must be positive")
     self.widths = widths
     self.activation = activation
+    registry.noteOneRowPerExample()
     var layers: [Dense] = []
     for i in 0..<(widths.count - 1) {
       layers.append(Dense(widths[i], widths[i + 1], name: "layers.\(i)", registry: &registry, initializer: initializer))

@@ -12,11 +12,11 @@ extension Network {
 
   /// The example ranges `examples` splits into for `Parallelism.threads` workers, or nil to
   /// run the batch whole: with one thread, inside a worker already, with BatchNorm (batch
-  /// statistics couple the examples) or with dropout in `.training` (one mask stream for the
-  /// whole batch).
+  /// statistics couple the examples), with dropout in `.training` (one mask stream for the
+  /// whole batch), or for a model with one GEMM row per example (an MLP, faster whole).
   func shardRanges(examples: Int, mode: ForwardMode, threads: Int = Parallelism.threads) -> [Range<Int>]? {
     let workers = Swift.min(threads, examples / Network.minimumShardExamples)
-    guard workers > 1, Parallelism.splitsBatches, bufferSpecs.isEmpty, !(mode == .training && drawsRandomness),
+    guard workers > 1, Parallelism.splitsBatches, bufferSpecs.isEmpty, !oneRowPerExample, !(mode == .training && drawsRandomness),
           !Parallelism.isShardWorker else { return nil }
     return (0..<workers).map { examples * $0 / workers ..< examples * ($0 + 1) / workers }
   }

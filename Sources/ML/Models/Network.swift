@@ -29,6 +29,8 @@ public struct Network: Sendable {
   public let bufferSpecs: [ParameterSpec]
   /// Whether a layer draws random numbers in `.training` (dropout; see `ParameterRegistry`).
   public let drawsRandomness: Bool
+  /// Whether every product has one row per example (see `ParameterRegistry`).
+  public let oneRowPerExample: Bool
   public var loss: LossKind
   /// Coefficient λ of the L2 penalty (λ/2)‖θ‖² added to the training loss.
   public var l2: Double
@@ -39,6 +41,7 @@ public struct Network: Sendable {
     parameterSpecs = registry.specs
     bufferSpecs = registry.buffers
     drawsRandomness = registry.drawsRandomness
+    oneRowPerExample = registry.oneRowPerExample
     self.loss = loss
     self.l2 = l2
   }
