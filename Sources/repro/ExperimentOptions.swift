@@ -14,7 +14,7 @@ struct ExperimentOptions: ParsableArguments {
   @Option(help: "Root for results/, figures/, tables/ and REPRODUCE.md.")
   var out: String = "."
 
-  @Option(help: "Runs side by side (each with --threads BLAS threads).")
+  @Option(help: "Runs side by side (each with --threads threads).")
   var jobs: Int = 2
 
   @Option(help: "Threads per run: BLAS threads, or shards of each batch for models without BatchNorm.")
@@ -150,7 +150,7 @@ struct Check: ParsableCommand {
     abstract: "Run every experiment at tiny scale and compare its figure data with the golden data (RECORD=1 re-records).")
   @Option(help: "Directory of the golden data.") var golden: String = "Tests/Golden"
   @Option(help: "Only these experiments (comma-separated).") var only: String?
-  @Option(help: "BLAS threads (golden data are recorded with 1).") var threads: Int = 1
+  @Option(help: "Threads (golden data are recorded with 1).") var threads: Int = 1
 
   struct Drift: Error, CustomStringConvertible {
     let count: Int

@@ -31,7 +31,7 @@ struct Hessian: ParsableCommand {
   @Option(help: "Seed of the Lanczos start vector.")
   var seed: UInt64 = 0
 
-  @Option(help: "BLAS threads.")
+  @Option(help: "Threads (BLAS, or shards of the measurement batch for models without BatchNorm).")
   var threads: Int = 2
 
   @Flag(help: "Compute Hessian-vector products in float64 instead of float32.")
