@@ -38,6 +38,11 @@ struct DataParallelTests {
     expectClose(Double(sharded.loss), Double(whole.loss), rtol: 1e-12, atol: 1e-14, "\(name) loss")
     for (s, w) in zip(sharded.gradient, whole.gradient) { expectClose(s, w, rtol: 1e-10, atol: 1e-13, "\(name) gradient") }
     expectClose(sharded.logits, whole.logits, rtol: 1e-12, atol: 1e-14, "\(name) logits")
+    let evaluated = network.evaluate(parameters: params, buffers: buffers, batch: batch)
+    let shardedEvaluation = network.shardedEvaluate(parameters: params, buffers: buffers, batch: batch, mode: .evaluation,
+                                                    shards: Self.shards + [17..<batch.count])
+    expectClose(Double(shardedEvaluation.loss), Double(evaluated.loss), rtol: 1e-12, atol: 1e-14, "\(name) evaluation")
+    expectClose(shardedEvaluation.logits, evaluated.logits, rtol: 1e-12, atol: 1e-14, "\(name) evaluation logits")
   }
 
   @Test(arguments: names)

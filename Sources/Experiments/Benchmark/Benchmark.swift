@@ -62,10 +62,18 @@ public enum BenchmarkClock: String, Sendable, CaseIterable {
 }
 
 public enum Benchmark {
-  /// Median time of `body` in milliseconds over `repeats` runs after `warmup` runs.
-  public static func medianMs(repeats: Int, warmup: Int = 2, clock: BenchmarkClock = .wall,
+  /// Median time of `body` in milliseconds over `repeats` runs after a warm-up of at least
+  /// `warmup` runs and `warmupSeconds` of wall time. The time floor matters: after a
+  /// multithreaded BLAS call an OpenBLAS worker spins for ~0.1 s, so the previous measurement's
+  /// last calls could otherwise steal a core from this one's first.
+  public static func medianMs(repeats: Int, warmup: Int = 2, warmupSeconds: Double = 0.3, clock: BenchmarkClock = .wall,
                               _ body: () throws -> Void) rethrows -> Double {
-    for _ in 0..<warmup { try body() }
+    let warmupStart = DispatchTime.now().uptimeNanoseconds
+    var warmed = 0
+    while warmed < warmup || Double(DispatchTime.now().uptimeNanoseconds - warmupStart) / 1e9 < warmupSeconds {
+      try body()
+      warmed += 1
+    }
     var times: [Double] = []
     for _ in 0..<max(repeats, 1) {
       let t0 = clock.now()

@@ -57,6 +57,15 @@ extension Network {
             sum(parts.map(\.hvp)))
   }
 
+  func shardedEvaluate<S>(
+    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode, shards: [Range<Int>]
+  ) -> (loss: S, logits: Tensor<S>) {
+    let parts = runShards(shards, of: batch) { sub, _ in
+      evaluate(parameters: parameters, buffers: buffers, batch: sub, mode: mode)
+    }
+    return (weightedLoss(parts.map(\.loss), shards, batch.count), Tensor.concatenated(parts.map(\.logits), alongAxis: 0))
+  }
+
   /// `body(shard batch, b_i/B)` for every shard, concurrently; results in shard order.
   private func runShards<S, R>(_ shards: [Range<Int>], of batch: Batch<S>, _ body: (Batch<S>, S) -> R) -> [R] {
     var results = [R?](repeating: nil, count: shards.count)

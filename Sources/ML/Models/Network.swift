@@ -90,6 +90,7 @@ public struct Network: Sendable {
       return shardedLossAndGradient(parameters: parameters, buffers: buffers, batch: batch, mode: mode, rng: rng,
                                     shards: shards)
     }
+    Parallelism.useBLASThreads()
     var logits = Tensor<S>(zeros: [0])
     var ctxOut: ForwardContext<S>? = nil
     let (value, grad) = valueAndGradient(at: parameters) { vars in
@@ -105,6 +106,10 @@ public struct Network: Sendable {
   public func evaluate<S>(parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode = .evaluation)
     -> (loss: S, logits: Tensor<S>)
   {
+    if let shards = shardRanges(examples: batch.count, mode: mode) {
+      return shardedEvaluate(parameters: parameters, buffers: buffers, batch: batch, mode: mode, shards: shards)
+    }
+    Parallelism.useBLASThreads()
     let vars = parameters.map { Variable(constant: $0) }
     let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: mode)
     var logits = Tensor<S>(zeros: [0])
@@ -124,6 +129,7 @@ public struct Network: Sendable {
       return shardedHessianVectorProduct(parameters: parameters, buffers: buffers, batch: batch, direction: v,
                                          gradient: gradient, shards: shards)
     }
+    Parallelism.useBLASThreads()
     let r = ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient) { vars in
       let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: .curvature)
       return objective(vars, batch: batch, context: ctx)

@@ -15,6 +15,13 @@ import Glibc
 /// BLAS, so the element-wise work between GEMMs runs in parallel too, and the threads meet only
 /// once, to add the shards' gradients. While any such region is active, OpenBLAS runs with one
 /// thread and the ops' own two-way splits (`forEachImage`) stay serial.
+///
+/// OpenBLAS stays single-threaded after a data-parallel region too, until a computation that
+/// runs a batch whole asks for its threads back (`useBLASThreads`). An OpenBLAS worker spins
+/// (sched_yield) for a long while after each multithreaded call, so a multithreaded call
+/// between two sharded passes (a Lanczos step's GEMVs between two sharded HVPs) would leave it
+/// spinning through the next pass on a core the shards need: W2's 20 Lanczos steps took 1.5 s
+/// that way against 1.2 s with no spinning.
 public enum Parallelism {
   /// Whether networks may split batches into shards at all (`repro bench --no-shards` turns it
   /// off to compare with multithreaded BLAS alone).
@@ -27,8 +34,14 @@ public enum Parallelism {
     var splitsBatches = true
     /// OpenBLAS's own default (the core count, or OPENBLAS_NUM_THREADS) until set.
     var threads = Int(openblas_get_num_threads())
+    /// What OpenBLAS was last told.
+    var blasThreads = Int(openblas_get_num_threads())
     /// Data-parallel regions running now (two runs side by side may each have one).
     var activeRegions = 0
+
+    mutating func setBLAS(_ n: Int) {
+      if blasThreads != n { openblas_set_num_threads(Int32(n)); blasThreads = n }
+    }
   }
 
   static let state = Mutex(State())
@@ -42,7 +55,15 @@ public enum Parallelism {
     precondition(n >= 1, "thread count must be at least 1")
     state.withLock { s in
       s.threads = n
-      if s.activeRegions == 0 { openblas_set_num_threads(Int32(n)) }
+      if s.activeRegions == 0 { s.setBLAS(n) }
+    }
+  }
+
+  /// Gives OpenBLAS all the threads again (unless a data-parallel region is running): for a
+  /// computation about to run a batch whole, whose parallelism is BLAS's.
+  public static func useBLASThreads() {
+    state.withLock { s in
+      if s.activeRegions == 0 { s.setBLAS(s.threads) }
     }
   }
 
@@ -56,15 +77,11 @@ public enum Parallelism {
     precondition(count >= 1, "forEachShard: no shards")
     if count == 1 { body(0); return }
     state.withLock { s in
-      if s.activeRegions == 0 { openblas_set_num_threads(1) }
+      s.setBLAS(1)
       s.activeRegions += 1
     }
-    defer {
-      state.withLock { s in
-        s.activeRegions -= 1
-        if s.activeRegions == 0 { openblas_set_num_threads(Int32(s.threads)) }
-      }
-    }
+    // OpenBLAS stays single-threaded afterwards (see above).
+    defer { state.withLock { $0.activeRegions -= 1 } }
     withoutActuallyEscaping(body) { body in
       let task = UnsafeSendableBox(body)
       DispatchQueue.concurrentPerform(iterations: count) { i in
