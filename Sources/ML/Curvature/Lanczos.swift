@@ -53,49 +53,60 @@ public func lanczos(
   var q = (0..<n).map { _ in rng.nextNormal() }
   scale(&q, by: 1 / norm(q))
   // The basis as one contiguous row-major block, so reorthogonalization is two GEMVs.
-  var basis = [Double]()
-  basis.reserveCapacity((steps + 1) * n)
-  basis.append(contentsOf: q)
+  let basis = UnsafeMutablePointer<Double>.allocate(capacity: (steps + 1) * n)
+  defer { basis.deallocate() }
+  basis.initialize(from: q, count: n)
   var coefficients = [Double](repeating: 0, count: steps + 1)
   var alpha: [Double] = [], beta: [Double] = []
   var lastBeta = 0.0
+  // A step makes few passes over n-vectors (for a large model each is megabytes): the
+  // recurrence's dot product doubles as the finiteness check, its update also yields ‖w‖.
   for j in 0..<steps {
-    var w = op(Array(basis[(j * n)..<((j + 1) * n)]))
-    guard w.allSatisfy({ $0.isFinite }) else { throw CurvatureError.nonFinite(iteration: j) }
+    let v = basis + j * n
+    var w = op(Array(UnsafeBufferPointer(start: v, count: n)))
     // The three-term recurrence first: w ← w − α·v_j − β_{j−1}·v_{j−1}. It removes the large
     // components of w along the basis while touching only two vectors.
-    let a = basis.withUnsafeBufferPointer { b in
-      w.withUnsafeMutableBufferPointer { w in
-        let v = b.baseAddress! + j * n
-        var s = 0.0
-        for i in 0..<n { s += w[i] * v[i] }
-        for i in 0..<n { w[i] -= s * v[i] }
-        if j > 0 {
-          let previous = b.baseAddress! + (j - 1) * n, betaPrevious = beta[j - 1]
-          for i in 0..<n { w[i] -= betaPrevious * previous[i] }
-        }
-        return s
-      }
+    let a = w.withUnsafeBufferPointer { w in
+      var s = 0.0
+      for i in 0..<n { s += w[i] * v[i] }
+      return s
     }
+    // A non-finite entry of w makes the dot product non-finite.
+    guard a.isFinite else { throw CurvatureError.nonFinite(iteration: j) }
     alpha.append(a)
+    var normSquared = w.withUnsafeMutableBufferPointer { w in
+      var s = 0.0
+      if j > 0 {
+        let previous = v - n, betaPrevious = beta[j - 1]
+        for i in 0..<n {
+          w[i] -= a * v[i] + betaPrevious * previous[i]
+          s += w[i] * w[i]
+        }
+      } else {
+        for i in 0..<n {
+          w[i] -= a * v[i]
+          s += w[i] * w[i]
+        }
+      }
+      return s
+    }
     // Then full reorthogonalization against every basis vector (classical Gram–Schmidt), which
     // removes what rounding left, and once more only when that pass cancelled much of w
     // (‖w‖ fell below 1/√2 of itself: Kahan and Parlett's "twice is enough" test). Each pass
     // sweeps the whole basis twice, which for a large model is far bigger than the caches, so
     // skipping needless second passes halves the cost of a step outside the HVP.
     for _ in 0..<2 {
-      let before = norm(w)
-      basis.withUnsafeBufferPointer { b in
-        w.withUnsafeMutableBufferPointer { w in
-          coefficients.withUnsafeMutableBufferPointer { c in
-            DoubleBLAS.project(b.baseAddress!, rows: j + 1, n: n, w.baseAddress!, into: c.baseAddress!)
-            DoubleBLAS.subtractCombination(b.baseAddress!, rows: j + 1, n: n, c.baseAddress!, from: w.baseAddress!)
-          }
+      let before = normSquared
+      w.withUnsafeMutableBufferPointer { w in
+        coefficients.withUnsafeMutableBufferPointer { c in
+          DoubleBLAS.project(basis, rows: j + 1, n: n, w.baseAddress!, into: c.baseAddress!)
+          DoubleBLAS.subtractCombination(basis, rows: j + 1, n: n, c.baseAddress!, from: w.baseAddress!)
         }
       }
-      if norm(w) >= before * 0.5.squareRoot() { break }
+      normSquared = dot(w, w)
+      if normSquared >= before / 2 { break }
     }
-    let bnorm = norm(w)
+    let bnorm = normSquared.squareRoot()
     lastBeta = bnorm
     if j == steps - 1 { break }
     if let tolerance, j + 1 >= k + 2,
@@ -103,8 +114,8 @@ public func lanczos(
     // Invariant subspace: the Ritz values are exact eigenvalues of the operator restricted to it.
     if bnorm <= 1e-10 * max(abs(a), 1) { lastBeta = 0; break }
     beta.append(bnorm)
-    scale(&w, by: 1 / bnorm)
-    basis.append(contentsOf: w)
+    let inverse = 1 / bnorm, next = v + n
+    w.withUnsafeBufferPointer { w in for i in 0..<n { next[i] = w[i] * inverse } }
   }
   let taken = alpha.count
   if taken < k { throw CurvatureError.breakdown(iteration: taken, requested: k) }
@@ -118,11 +129,9 @@ public func lanczos(
       // x = Qᵀs, then ‖A·x − θ·x‖ with one more operator application: honest even when the
       // operator is only approximately linear and symmetric (a Float32 HVP).
       var x = [Double](repeating: 0, count: n)
-      basis.withUnsafeBufferPointer { b in
-        s.withUnsafeBufferPointer { s in
-          x.withUnsafeMutableBufferPointer { x in
-            DoubleBLAS.subtractCombination(b.baseAddress!, rows: taken, n: n, s.baseAddress!, from: x.baseAddress!)
-          }
+      s.withUnsafeBufferPointer { s in
+        x.withUnsafeMutableBufferPointer { x in
+          DoubleBLAS.subtractCombination(basis, rows: taken, n: n, s.baseAddress!, from: x.baseAddress!)
         }
       }
       scale(&x, by: -1 / norm(x))
