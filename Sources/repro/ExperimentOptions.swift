@@ -137,7 +137,7 @@ struct List: ParsableCommand {
   func run() throws {
     for e in ExperimentRegistry.all {
       let times = ExperimentScale.allCases.map { s in
-        "\(s.rawValue) \(e.estimatedSeconds(s).map { $0 < 90 ? "\(Int($0)) s" : "\(Int($0 / 60)) min" } ?? "unmeasured")"
+        "\(s.rawValue) \(e.estimatedSeconds(s).map { $0 < 90 ? "\(Int($0)) s" : "\(Int(($0 / 60).rounded())) min" } ?? "unmeasured")"
       }.joined(separator: ", ")
       print("\(e.id)\t\(e.paperReference)\t\(e.title)\t[\(times)]")
       if verbose { print("\tkeys: \(e.validKeys.joined(separator: ", "))") }

@@ -12,7 +12,7 @@ struct Fig1Tests {
                     loss: Double? = nil, accuracy: Double? = nil) -> StabilityPoint {
     StabilityPoint(model: model, learningRate: eta, warmup: warmup, seed: 0, status: status, lambdaInit: 10,
                    lambdaMid: status == .trained ? 1 / eta : nil, lambdaMidStep: 15, lambdaMidLearningRate: eta,
-                   finalLoss: loss, finalTrainLoss: loss, initialLoss: 2.3, testLoss: loss, testAccuracy: accuracy)
+                   finalTrainLoss: loss, initialLoss: 2.3, testLoss: loss, testAccuracy: accuracy)
   }
 
   /// Every fix trains at η = 3 unless listed in `failing`.

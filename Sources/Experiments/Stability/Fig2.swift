@@ -14,7 +14,6 @@ public struct StabilityPoint: Codable, Sendable, Hashable {
   public var lambdaMidStep: Int?
   /// η at the step of the mid-training measurement (below the peak once cosine decay starts).
   public var lambdaMidLearningRate: Double?
-  public var finalLoss: Double?
   /// Mean minibatch loss over the last tenth of training (nil for a diverged run; absent from
   /// data recorded before it was added).
   public var finalTrainLoss: Double?
@@ -52,7 +51,7 @@ public struct Fig2: StabilitySweepExperiment {
     let points = results.filter { !$0.run.trace }.map { r, o in
       StabilityPoint(model: r.model, learningRate: r.learningRate, warmup: r.warmup, seed: r.seed, status: o.status,
                      lambdaInit: o.lambdaInit, lambdaMid: o.lambdaMid, lambdaMidStep: o.lambdaMidStep,
-                     lambdaMidLearningRate: o.lambdaMidLearningRate, finalLoss: o.finalLoss, finalTrainLoss: o.finalTrainLoss,
+                     lambdaMidLearningRate: o.lambdaMidLearningRate, finalTrainLoss: o.finalTrainLoss,
                      initialLoss: o.initialLoss, testLoss: o.testLoss, testAccuracy: o.testAccuracy)
     }
     return Fig2Data(models: settings.models, momentum: settings.momentum, nesterov: settings.nesterov ? true : nil,

@@ -55,7 +55,7 @@ public struct Fig3: StabilitySweepExperiment {
   ///    warmup and trains with it (else the smallest η at which it fails);
   /// B: the same with warmup (the paper: warmup lets it train at η_A);
   /// C: the flatter initialization (Fixup, standing in for MetaInit) at η_A;
-  /// D: a diverged run that started below 2/η (the one furthest below);
+  /// D: a diverged run other than A–C that started below 2/η (the one furthest below);
   /// E: the plain model at the smallest η (progressive sharpening);
   /// F: the worse (1.5×) init with warmup at the largest η where it trains only with warmup.
   public static func lettered(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles) -> [Pick] {
@@ -72,17 +72,22 @@ public struct Fig3: StabilitySweepExperiment {
       grid.contains { $0.run.model == roles.plain && $0.run.warmup == warmup && $0.run.learningRate == eta && $0.outcome.status == .trained }
     }
     let etaA = rescuedByWarmup.first ?? failing.first
-    let d = grid.filter { $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1 }
-      .min { $0.outcome.lambdaInit * $0.run.learningRate < $1.outcome.lambdaInit * $1.run.learningRate }?.run
+    let a = etaA.flatMap { find(roles.plain, $0, 0) }
+    let b = etaA.flatMap { e in warmup.flatMap { find(roles.plain, e, $0) } }
+    let c = etaA.flatMap { find(roles.flatterInit, $0, 0) }
+    // D: a run other than A–C, so that the panel adds an example (the paper's D is its own run).
+    let d = grid.filter {
+      $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1 && ![a, b, c].contains($0.run)
+    }.min { $0.outcome.lambdaInit * $0.run.learningRate < $1.outcome.lambdaInit * $1.run.learningRate }?.run
     let rescued = grid.filter { r in
       r.run.model == roles.worseInit && r.run.warmup > 0 && r.outcome.status == .trained && grid.contains {
         $0.run.model == r.run.model && $0.run.warmup == 0 && $0.run.learningRate == r.run.learningRate && $0.outcome.status != .trained
       }
     }.max { $0.run.learningRate < $1.run.learningRate }?.run
     return [
-      Pick(role: "diverges within a few steps", run: etaA.flatMap { find(roles.plain, $0, 0) }),
-      Pick(role: "same η with warmup: λ1 falls until the peak η", run: etaA.flatMap { e in warmup.flatMap { find(roles.plain, e, $0) } }),
-      Pick(role: "flatter init at the same η: sharpens up to 2/η", run: etaA.flatMap { find(roles.flatterInit, $0, 0) }),
+      Pick(role: "diverges within a few steps", run: a),
+      Pick(role: "same η with warmup: λ1 falls until the peak η", run: b),
+      Pick(role: "flatter init at the same η: sharpens up to 2/η", run: c),
       Pick(role: "starts below 2/η, sharpens and diverges", run: d),
       Pick(role: "small η: progressive sharpening", run: plain.map(\.run).min { $0.learningRate < $1.learningRate }),
       Pick(role: "warmup recovers the worse init (diverges without)", run: rescued),

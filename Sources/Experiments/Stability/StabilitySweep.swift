@@ -110,8 +110,6 @@ public struct StabilityOutcome: Codable, Sendable {
   public var lambdaMidLearningRate: Double?
   public var divergenceStep: Int?
   public var initialLoss: Double
-  /// The last minibatch loss (nil for a diverged run).
-  public var finalLoss: Double?
   /// The mean minibatch loss over the last tenth of training: the "final training loss" of
   /// the loss-vs-η panels, less noisy than one batch (nil for a diverged run).
   public var finalTrainLoss: Double?
@@ -288,7 +286,6 @@ public enum StabilitySweep {
       status: status, lambdaInit: first?.lambda1 ?? .nan, lambdaInitResidual: first?.residual ?? .nan,
       lambdaMid: mid?.lambda1, lambdaMidStep: mid?.step, lambdaMidLearningRate: mid?.learningRate,
       divergenceStep: record.divergence?.step, initialLoss: initialLoss,
-      finalLoss: record.diverged ? nil : record.finalLoss,
       finalTrainLoss: record.diverged ? nil : finalTrainLoss,
       testLoss: record.evals.last?.testLoss, testAccuracy: record.evals.last?.testAccuracy,
       sharpness: record.sharpness, lossCurve: r.trace ? record.steps.map(\.loss) : nil)

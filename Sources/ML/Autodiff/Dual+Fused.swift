@@ -83,20 +83,9 @@ func softmaxKernel<S: TensorScalar>(_ x: Tensor<S>, _ xt: Tensor<S>?, causal: Bo
     }
   }
   guard let xt else { return (s, nil) }
-  let st = Tensor<S>(shape: x.shape) { out in
-    s.withUnsafeBufferPointer { ps in
-      xt.withUnsafeBufferPointer { pt in
-        let Sp = ps.baseAddress!, T = pt.baseAddress!, O = out.baseAddress!
-        for r in 0..<rows {
-          let o = r * n
-          let live = liveLength(row: r, n: n, causal: causal)
-          let dot = rowDot(Sp + o, T + o, live)
-          for j in 0..<live { O[o + j] = Sp[o + j] * (T[o + j] - dot) }
-          for j in live..<n { O[o + j] = 0 }
-        }
-      }
-    }
-  }
+  // ṡ = s ⊙ (ẋ − ⟨s, ẋ⟩) is the softmax's own vector–Jacobian product applied to ẋ (its
+  // Jacobian is symmetric): the pullback's primal part, same rows, same arithmetic.
+  let st = softmaxPullbackKernel(s, nil, xt, nil, causal: causal).0
   return (s, st)
 }
 

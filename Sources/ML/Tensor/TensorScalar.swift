@@ -3,7 +3,7 @@ import RealModule
 /// The scalar types a `Tensor` can hold: `Float` for training, `Double` for verification and
 /// Lanczos. The BLAS entry points differ per type, so they are protocol requirements; every
 /// other kernel is generic and pre-specialized for both types (see `Kernels.swift`).
-public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable, CustomStringConvertible
+public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable, CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
   /// C ← α·op(A)·op(B) + β·C, row-major; op transposes when the flag is set.
   static func gemm(
