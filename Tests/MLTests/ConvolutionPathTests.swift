@@ -2,22 +2,27 @@ import Testing
 @testable import ML
 
 /// The convolution's input cotangent goes through `col2imProduct`, chunked GEMM + col2im
-/// (see `im2colProduct`); these tests hold it to the plain path, im2col + `Variable.matmul`
-/// with col2im of Ȳ·Wᵀ, for value, gradient and HVP: 1e-5 relative in Float32, 1e-12 in Float64.
+/// (see `im2colProduct`), and with Cout a multiple of 8 its product and weight gradient go
+/// through the direct kernels (see `directConvProduct`); these tests hold both to the plain
+/// path, im2col + `Variable.matmul` with col2im of Ȳ·Wᵀ, for value, gradient and HVP (with and
+/// without the primal gradient): 1e-5 relative in Float32, 1e-12 in Float64.
 @Suite struct ConvolutionPathTests {
   struct Case: Sendable, CustomStringConvertible {
-    var cin: Int, cout: Int, kernel: Int, stride: Int, padding: Padding
-    var description: String { "Cin \(cin) Cout \(cout) k\(kernel) s\(stride) \(padding)" }
+    var cin: Int, cout: Int, kernel: Int, stride: Int, padding: Padding, batch: Int
+    var description: String { "Cin \(cin) Cout \(cout) k\(kernel) s\(stride) \(padding) batch \(batch)" }
   }
 
   static let cases: [Case] = {
     var all: [Case] = []
-    for cin in [1, 3, 8] {
-      for cout in [1, 8, 16] {
+    // Cout 1 takes the GEMM path, 8/16/24 the direct kernels (one 8-wide block, one 16-wide,
+    // both); batches 1, 2 and 3 in turn.
+    for cin in [1, 3, 8, 16] {
+      for cout in [1, 8, 16, 24] {
         for kernel in [1, 3] {
           for stride in [1, 2] {
             for padding in [Padding.same, .valid] {
-              all.append(Case(cin: cin, cout: cout, kernel: kernel, stride: stride, padding: padding))
+              all.append(Case(cin: cin, cout: cout, kernel: kernel, stride: stride, padding: padding,
+                              batch: 1 + all.count % 3))
             }
           }
         }
@@ -36,7 +41,7 @@ import Testing
 
   static func compare<S: TensorScalar>(_ c: Case, _: S.Type, rtol: Double) {
     // Odd spatial sizes, 7×5, so SAME padding is uneven and stride 2 leaves a remainder.
-    let x: Tensor<S> = randomTensor([2, 7, 5, c.cin], seed: 31)
+    let x: Tensor<S> = randomTensor([c.batch, 7, 5, c.cin], seed: 31)
     let w: Tensor<S> = randomTensor([c.kernel, c.kernel, c.cin, c.cout], seed: 32, std: 0.4)
     let vx: Tensor<S> = randomTensor(x.shape, seed: 33), vw: Tensor<S> = randomTensor(w.shape, seed: 34)
     func loss(_ conv: @escaping (Variable<S>, Variable<S>) -> Variable<S>) -> ([Variable<S>]) -> Variable<S> {
@@ -58,6 +63,12 @@ import Testing
       let scaleH = hv0[k].scalars.map { abs(Double($0)) }.max() ?? 1
       expectClose(grad[k], grad0[k], rtol: rtol, atol: rtol * scaleG, "\(c) gradient \(k)")
       expectClose(hv[k], hv0[k], rtol: rtol, atol: rtol * scaleH, "\(c) HVP \(k)")
+    }
+    // H·v alone: the weight gradient's primal is skipped.
+    let (_, _, hvOnly) = hessianVectorProduct(at: [x, w], direction: [vx, vw], gradient: false, of: fast)
+    for k in 0..<2 {
+      let scaleH = hv0[k].scalars.map { abs(Double($0)) }.max() ?? 1
+      expectClose(hvOnly[k], hv0[k], rtol: rtol, atol: rtol * scaleH, "\(c) HVP only \(k)")
     }
   }
 

@@ -28,7 +28,9 @@ public func conv2d<S>(
   let kernel = weight.reshaped([geometry.patchSize, cout])
   let y = isPointwise
     ? Variable.matmul(x.reshaped([-1, x.shape[3]]), kernel)
-    : im2colProduct(x, kernel, geometry)
+    : Tensor<S>.directConvSupports(outChannels: cout)
+      ? directConvProduct(x, kernel, geometry)
+      : im2colProduct(x, kernel, geometry)
   return y.reshaped([geometry.batch, geometry.outHeight, geometry.outWidth, cout])
 }
 
@@ -45,6 +47,21 @@ func im2colProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: Windo
   return Variable.record(y, inputs: [x, kernel]) { g, needs in
     let gx = needs[0] ? Dual.col2imProduct(g, w, geometry) : nil
     let gw = needs[1] ? product(cols, true, g, false) : nil
+    return [gx, gw]
+  }
+}
+
+/// im2col(x)·W for a [kh·kw·Cin, Cout] kernel W by the direct kernels (see
+/// `Tensor+DirectConvolution.swift`): neither the forward pass nor W̄ = colsᵀ·Ȳ builds the patch
+/// matrix, and the tape keeps x rather than cols. x̄ = col2im(Ȳ·Wᵀ) as in `im2colProduct`.
+func directConvProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: WindowGeometry) -> Variable<S> {
+  let xv = x.value, w = kernel.value
+  let y = Dual.directConv(xv, w, geometry)
+  // For HVP-only passes the kernel's primal gradient is never read (see `Variable.matmul`).
+  let primal = kernel.needsPrimalCotangent
+  return Variable.record(y, inputs: [x, kernel]) { g, needs in
+    let gx = needs[0] ? Dual.col2imProduct(g, w, geometry) : nil
+    let gw = needs[1] ? Dual.directConvWeightGradient(xv, g, geometry, primal: primal) : nil
     return [gx, gw]
   }
 }
