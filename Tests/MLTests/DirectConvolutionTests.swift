@@ -2,9 +2,9 @@ import Testing
 @testable import ML
 
 /// The direct convolution kernels (`Tensor+DirectConvolution.swift`) against im2col + GEMM:
-/// y = im2col(x)·W and W̄ = im2col(x)ᵀ·Ȳ, fresh and accumulated, over window shapes that
+/// y = im2col(x)·W, W̄ = im2col(x)ᵀ·Ȳ and x̄ = col2im(Ȳ·Wᵀ), fresh and accumulated, over window shapes that
 /// exercise padding on every side, strides, 6-pixel blocks with tails, 16- and 8-wide channel
-/// blocks and K not a multiple of 6. 1e-10 in Float64 (only the order of the sums differs).
+/// blocks and K not a multiple of 4. 1e-10 in Float64 (only the order of the sums differs).
 @Suite struct DirectConvolutionTests {
   struct Case: Sendable, CustomStringConvertible {
     var batch: Int, height: Int, width: Int, cin: Int, cout: Int
@@ -19,7 +19,7 @@ import Testing
     let windows: [((Int, Int), (Int, Int))] = [((3, 3), (1, 1)), ((3, 3), (2, 2)), ((1, 1), (2, 2)), ((2, 3), (1, 2))]
     let paddings: [Padding] = [.same, .valid, .explicit(top: 2, bottom: 0, left: 1, right: 3)]
     for (batch, height, width) in [(1, 7, 5), (3, 9, 8)] {
-      for cin in [1, 3, 16] {
+      for cin in [1, 3, 8, 16] {
         for cout in [8, 16, 24, 32] {
           for (kernel, stride) in windows {
             for padding in paddings {
@@ -52,6 +52,13 @@ import Testing
     var gw = gw0
     Tensor.directConvWeightGradient(x, gy, g, addingTo: &gw)
     expectClose(gw, gw0 * 2, rtol: tolerance, atol: tolerance, "\(c) W̄ accumulated")
+
+    guard Tensor<S>.directConvInputSupports(g) else { return }
+    let gx0 = Tensor.matmul(gy, w, transposeB: true).col2im(g)
+    expectClose(Tensor.directConvInputGradient(gy, w, g), gx0, rtol: tolerance, atol: tolerance, "\(c) x̄")
+    var gx = gx0
+    Tensor.directConvInputGradient(gy, w, g, addingTo: &gx)
+    expectClose(gx, gx0 * 2, rtol: tolerance, atol: tolerance, "\(c) x̄ accumulated")
   }
 
   @Test func doubleMatchesGEMM() {

@@ -53,14 +53,17 @@ func im2colProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: Windo
 
 /// im2col(x)·W for a [kh·kw·Cin, Cout] kernel W by the direct kernels (see
 /// `Tensor+DirectConvolution.swift`): neither the forward pass nor W̄ = colsᵀ·Ȳ builds the patch
-/// matrix, and the tape keeps x rather than cols. x̄ = col2im(Ȳ·Wᵀ) as in `im2colProduct`.
+/// matrix, and the tape keeps x rather than cols. x̄ = col2im(Ȳ·Wᵀ) by the direct kernel too
+/// when a window row splits into 8-wide blocks, else as in `im2colProduct`.
 func directConvProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: WindowGeometry) -> Variable<S> {
   let xv = x.value, w = kernel.value
   let y = Dual.directConv(xv, w, geometry)
   // For HVP-only passes the kernel's primal gradient is never read (see `Variable.matmul`).
   let primal = kernel.needsPrimalCotangent
   return Variable.record(y, inputs: [x, kernel]) { g, needs in
-    let gx = needs[0] ? Dual.col2imProduct(g, w, geometry) : nil
+    let gx = !needs[0] ? nil
+      : Tensor<S>.directConvInputSupports(geometry) ? Dual.directConvInputGradient(g, w, geometry)
+      : Dual.col2imProduct(g, w, geometry)
     let gw = needs[1] ? Dual.directConvWeightGradient(xv, g, geometry, primal: primal) : nil
     return [gx, gw]
   }

@@ -6,8 +6,8 @@
 /// and for the input layer (K = 9) the product itself runs far from peak; those copies were a
 /// third of a W2 gradient. Here a register block of 6 output pixels × 16 (or 8) output channels
 /// reads each window straight from a zero-padded copy of one image (a few KiB to ~60 KiB, in
-/// cache), so nothing but y itself goes through memory. The input cotangent keeps using
-/// `col2imProductKernel` (a wide product, which OpenBLAS runs well).
+/// cache), so nothing but y itself goes through memory. The input cotangent col2im(Ȳ·Wᵀ) is
+/// formed the same way and added straight onto a padded x̄ image (when kw·C is a multiple of 8).
 ///
 /// Sums run in a different order than OpenBLAS's, so results agree with the GEMM path to
 /// rounding only (ConvolutionPathTests holds them to it).
@@ -177,28 +177,28 @@ func directConvKernel<S: TensorScalar>(
   }
 }
 
-/// W̄ rows k0…k0+5 (taps at window offsets t.i) × V.scalarCount channels += Σ over the pixels
-/// (windows at b + offsets[q]) of x·Ȳ[q]. W̄ stays in 6 accumulators over the whole run.
+/// W̄ rows k0…k0+3 (taps at window offsets t.i) × V.scalarCount channels += Σ over the pixels
+/// (windows at b + offsets[q]) of x·Ȳ[q]. W̄ stays in 4 accumulators over the whole run. Four
+/// rows, not six as in the forward block: LLVM unrolls this loop twice, and with six rows the
+/// broadcasts of both iterations spill to the stack (the kernel ran at half the forward rate).
 @inlinable @inline(__always)
-func directConvWeightBlock6<V: SIMD>(
-  _ b: UnsafePointer<V.Scalar>, _ offsets: UnsafePointer<Int>, pixels: Int, _ t: (Int, Int, Int, Int, Int, Int),
+func directConvWeightBlock4<V: SIMD>(
+  _ b: UnsafePointer<V.Scalar>, _ offsets: UnsafePointer<Int>, pixels: Int, _ t: (Int, Int, Int, Int),
   _ gy: UnsafePointer<V.Scalar>, ldg: Int, _ wb: UnsafeMutablePointer<V.Scalar>, ldw: Int, _: V.Type
 ) where V.Scalar: FloatingPoint {
-  var a0 = loadVector(wb, V.self), a1 = loadVector(wb + ldw, V.self), a2 = loadVector(wb + 2 * ldw, V.self)
-  var a3 = loadVector(wb + 3 * ldw, V.self), a4 = loadVector(wb + 4 * ldw, V.self), a5 = loadVector(wb + 5 * ldw, V.self)
+  var a0 = loadVector(wb, V.self), a1 = loadVector(wb + ldw, V.self)
+  var a2 = loadVector(wb + 2 * ldw, V.self), a3 = loadVector(wb + 3 * ldw, V.self)
   var gr = gy
   for q in 0..<pixels {
     let x = b + offsets[q]
     let gv = loadVector(gr, V.self)
     gr += ldg
-    a0.addProduct(x[t.0], gv); a1.addProduct(x[t.1], gv); a2.addProduct(x[t.2], gv)
-    a3.addProduct(x[t.3], gv); a4.addProduct(x[t.4], gv); a5.addProduct(x[t.5], gv)
+    a0.addProduct(x[t.0], gv); a1.addProduct(x[t.1], gv); a2.addProduct(x[t.2], gv); a3.addProduct(x[t.3], gv)
   }
-  storeVector(a0, wb); storeVector(a1, wb + ldw); storeVector(a2, wb + 2 * ldw)
-  storeVector(a3, wb + 3 * ldw); storeVector(a4, wb + 4 * ldw); storeVector(a5, wb + 5 * ldw)
+  storeVector(a0, wb); storeVector(a1, wb + ldw); storeVector(a2, wb + 2 * ldw); storeVector(a3, wb + 3 * ldw)
 }
 
-/// One row of W̄ (the tail when K is not a multiple of 6).
+/// One row of W̄ (the tail when K is not a multiple of 4).
 @inlinable @inline(__always)
 func directConvWeightBlock1<V: SIMD>(
   _ b: UnsafePointer<V.Scalar>, _ offsets: UnsafePointer<Int>, pixels: Int, _ t: Int,
@@ -239,19 +239,19 @@ func directConvWeightKernel<S: TensorScalar>(
               p.pad(X, image: n, into: scratch.baseAddress!)
               let gn = G + n * pixels * cout
               var k0 = 0
-              while k0 + 6 <= k {
-                let t = (T[k0], T[k0 + 1], T[k0 + 2], T[k0 + 3], T[k0 + 4], T[k0 + 5])
+              while k0 + 4 <= k {
+                let t = (T[k0], T[k0 + 1], T[k0 + 2], T[k0 + 3])
                 var cb = 0
                 while cb + 16 <= cout {
-                  directConvWeightBlock6(b, O, pixels: pixels, t, gn + cb, ldg: cout, wb + k0 * cout + cb, ldw: cout,
+                  directConvWeightBlock4(b, O, pixels: pixels, t, gn + cb, ldg: cout, wb + k0 * cout + cb, ldw: cout,
                                          SIMD16<S>.self)
                   cb += 16
                 }
                 if cb < cout {
-                  directConvWeightBlock6(b, O, pixels: pixels, t, gn + cb, ldg: cout, wb + k0 * cout + cb, ldw: cout,
+                  directConvWeightBlock4(b, O, pixels: pixels, t, gn + cb, ldg: cout, wb + k0 * cout + cb, ldw: cout,
                                          SIMD8<S>.self)
                 }
-                k0 += 6
+                k0 += 4
               }
               while k0 < k {
                 var cb = 0
@@ -263,6 +263,129 @@ func directConvWeightKernel<S: TensorScalar>(
                   directConvWeightBlock1(b, O, pixels: pixels, T[k0], gn + cb, ldg: cout, wb + k0 * cout + cb, SIMD8<S>.self)
                 }
                 k0 += 1
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Ȳ·Wᵀ for 6 output pixels × V.scalarCount window columns, added onto the padded x̄ at each
+/// pixel's window (dst + o.i): the col2im of the product without the product in memory. Ȳ rows
+/// are `cout` apart from gy; Wᵀ rows are ldwt apart from wt (this block's first column). The
+/// windows of neighbouring pixels overlap; each accumulator is added on its own, in order.
+@inlinable @inline(__always)
+func directConvInputBlock6<V: SIMD>(
+  _ gy: UnsafePointer<V.Scalar>, cout: Int, _ wt: UnsafePointer<V.Scalar>, ldwt: Int,
+  _ dst: UnsafeMutablePointer<V.Scalar>, _ o: (Int, Int, Int, Int, Int, Int), _: V.Type
+) where V.Scalar: FloatingPoint {
+  var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V()
+  let g0 = gy, g1 = gy + cout, g2 = gy + 2 * cout, g3 = gy + 3 * cout, g4 = gy + 4 * cout, g5 = gy + 5 * cout
+  var wr = wt
+  for j in 0..<cout {
+    let wv = loadVector(wr, V.self)
+    wr += ldwt
+    a0.addProduct(g0[j], wv); a1.addProduct(g1[j], wv); a2.addProduct(g2[j], wv)
+    a3.addProduct(g3[j], wv); a4.addProduct(g4[j], wv); a5.addProduct(g5[j], wv)
+  }
+  let d0 = dst + o.0, d1 = dst + o.1, d2 = dst + o.2, d3 = dst + o.3, d4 = dst + o.4, d5 = dst + o.5
+  storeVector(loadVector(d0, V.self) + a0, d0); storeVector(loadVector(d1, V.self) + a1, d1)
+  storeVector(loadVector(d2, V.self) + a2, d2); storeVector(loadVector(d3, V.self) + a3, d3)
+  storeVector(loadVector(d4, V.self) + a4, d4); storeVector(loadVector(d5, V.self) + a5, d5)
+}
+
+/// The same for one output pixel (the tail of an image).
+@inlinable @inline(__always)
+func directConvInputBlock1<V: SIMD>(
+  _ gy: UnsafePointer<V.Scalar>, cout: Int, _ wt: UnsafePointer<V.Scalar>, ldwt: Int,
+  _ dst: UnsafeMutablePointer<V.Scalar>, _: V.Type
+) where V.Scalar: FloatingPoint {
+  var a = V()
+  var wr = wt
+  for j in 0..<cout {
+    a.addProduct(gy[j], loadVector(wr, V.self))
+    wr += ldwt
+  }
+  storeVector(loadVector(dst, V.self) + a, dst)
+}
+
+/// x̄ += col2im(Ȳ·Wᵀ) for Ȳ [N·OH·OW, Cout] and W [kh·kw·C, Cout], with kw·C a multiple of 8
+/// (one kernel row of a window is a whole number of 8-wide blocks). Per image, on one core: the product is
+/// formed in register blocks of 6 pixels × 16 (or 8) window columns and added straight onto a
+/// zero-padded x̄ scratch, whose interior is then added onto x̄. Replaces the GEMM into a
+/// scratch plus col2im pass of `col2imProductKernel` (its memset, its packing and its reread).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func directConvInputKernel<S: TensorScalar>(
+  _ gy: Tensor<S>, _ w: Tensor<S>, _ p: DirectConvPlan, into out: UnsafeMutablePointer<S>
+) {
+  let g = p.g, k = g.patchSize, pixels = g.outHeight * g.outWidth
+  let run = g.kernelWidth * g.channels, rowStride = p.paddedWidth * g.channels
+  precondition(w.rank == 2 && w.shape[0] == k, "directConvInput: kernel \(w.shape) vs patch size \(k)")
+  precondition(run % 8 == 0, "directConvInput: kw·C = \(run) is not a multiple of 8")
+  let cout = w.shape[1]
+  precondition(gy.shape == [g.patchCount, cout], "directConvInput: cotangent \(gy.shape) vs [\(g.patchCount), \(cout)]")
+  if pixels == 0 || k == 0 || g.batch == 0 || cout == 0 { return }
+  GEMMCounter.add(2 * g.patchCount * k * cout)
+  let wt = w.transposedLastTwo()  // [Cout, K]: a block's columns are contiguous per output channel
+  let h = g.height, width = g.width, c = g.channels
+  let rows = Swift.min(h, p.paddedHeight - g.padTop), interior = Swift.min(width, p.paddedWidth - g.padLeft) * c
+  gy.withUnsafeBufferPointer { pg in
+    wt.withUnsafeBufferPointer { pw in
+      p.pixelOffsets.withUnsafeBufferPointer { po in
+        let G = pg.baseAddress!, WT = pw.baseAddress!, O = po.baseAddress!
+        // One image after another on this core, not through `forEachImage`: split over two
+        // threads, this kernel made the process grow by megabytes per W2 pass that were never
+        // reused (1 GiB RSS after 400 gradients, page faults a fifth of the profile), with or
+        // without the scratch allocated inside the per-image body. Not understood; sequential
+        // runs stay at the baseline's RSS.
+        withUnsafeTemporaryAllocation(of: S.self, capacity: p.paddedImage) { scratch in
+          let d = scratch.baseAddress!
+          for n in 0..<g.batch {
+            UnsafeMutableRawPointer(d).initializeMemory(
+              as: UInt8.self, repeating: 0, count: p.paddedImage * MemoryLayout<S>.stride)
+            let gn = G + n * pixels * cout
+            var q = 0
+            while q + 6 <= pixels {
+              let o = (O[q], O[q + 1], O[q + 2], O[q + 3], O[q + 4], O[q + 5])
+              for ki in 0..<g.kernelHeight {
+                var t = 0
+                while t + 16 <= run {
+                  directConvInputBlock6(gn + q * cout, cout: cout, WT + ki * run + t, ldwt: k, d + ki * rowStride + t, o,
+                                        SIMD16<S>.self)
+                  t += 16
+                }
+                if t < run {
+                  directConvInputBlock6(gn + q * cout, cout: cout, WT + ki * run + t, ldwt: k, d + ki * rowStride + t, o,
+                                        SIMD8<S>.self)
+                }
+              }
+              q += 6
+            }
+            while q < pixels {
+              for ki in 0..<g.kernelHeight {
+                var t = 0
+                while t + 16 <= run {
+                  directConvInputBlock1(gn + q * cout, cout: cout, WT + ki * run + t, ldwt: k, d + O[q] + ki * rowStride + t,
+                                        SIMD16<S>.self)
+                  t += 16
+                }
+                if t < run {
+                  directConvInputBlock1(gn + q * cout, cout: cout, WT + ki * run + t, ldwt: k, d + O[q] + ki * rowStride + t,
+                                        SIMD8<S>.self)
+                }
+              }
+              q += 1
+            }
+            // The interior back onto x̄; the padding's share is dropped.
+            if rows > 0 && interior > 0 {
+              let xn = out + n * h * width * c
+              for iy in 0..<rows {
+                let src = d + ((iy + g.padTop) * p.paddedWidth + g.padLeft) * c, dst = xn + iy * width * c
+                for i in 0..<interior { dst[i] += src[i] }
               }
             }
           }
@@ -291,6 +414,33 @@ extension Tensor {
     precondition(c.shape == [geometry.patchCount, w.shape[1]], "directConv: target \(c.shape)")
     let plan = DirectConvPlan(geometry)
     c.withUnsafeMutableBufferPointer { out in directConvKernel(x, w, plan, into: out.baseAddress!, accumulate: true) }
+  }
+
+  /// Whether `directConvInputGradient` handles this geometry: a window row of kw·C scalars
+  /// must split into 8-wide blocks.
+  @inlinable public static func directConvInputSupports(_ geometry: WindowGeometry) -> Bool {
+    (geometry.kernelWidth * geometry.channels) % 8 == 0
+  }
+
+  /// col2im(Ȳ·Wᵀ) [N,H,W,C] for a kernel W [kh·kw·C, Cout], without the product in memory.
+  @inlinable
+  public static func directConvInputGradient(_ gy: Tensor, _ w: Tensor, _ geometry: WindowGeometry) -> Tensor {
+    let plan = DirectConvPlan(geometry)
+    return Tensor(shape: geometry.inputShape) { out in
+      UnsafeMutableRawPointer(out.baseAddress!).initializeMemory(
+        as: UInt8.self, repeating: 0, count: out.count * MemoryLayout<Scalar>.stride)
+      directConvInputKernel(gy, w, plan, into: out.baseAddress!)
+    }
+  }
+
+  /// c += col2im(Ȳ·Wᵀ), in place.
+  @inlinable
+  public static func directConvInputGradient(
+    _ gy: Tensor, _ w: Tensor, _ geometry: WindowGeometry, addingTo c: inout Tensor
+  ) {
+    precondition(c.shape == geometry.inputShape, "directConvInputGradient: target \(c.shape)")
+    let plan = DirectConvPlan(geometry)
+    c.withUnsafeMutableBufferPointer { out in directConvInputKernel(gy, w, plan, into: out.baseAddress!) }
   }
 
   /// im2col(x)ᵀ·Ȳ [kh·kw·C, Cout], without the patch matrix.
@@ -333,6 +483,20 @@ extension Dual {
       }
     }
     return t
+  }
+
+  /// col2im(Ȳ·Wᵀ), bilinear in (Ȳ, W): tangent col2im(Ẏ̄·Wᵀ) + col2im(Ȳ·Ẇᵀ), accumulated.
+  @inlinable
+  public static func directConvInputGradient(_ gy: Dual, _ w: Dual, _ g: WindowGeometry) -> Dual {
+    var t = gy.tangent.map { Tensor.directConvInputGradient($0, w.primal, g) }
+    if let wt = w.tangent {
+      if t != nil {
+        Tensor.directConvInputGradient(gy.primal, wt, g, addingTo: &t!)
+      } else {
+        t = Tensor.directConvInputGradient(gy.primal, wt, g)
+      }
+    }
+    return Dual(Tensor.directConvInputGradient(gy.primal, w.primal, g), tangent: t)
   }
 
   /// im2col(x)ᵀ·Ȳ, bilinear in (x, Ȳ); tangent im2col(x)ᵀ·Ẏ̄ + im2col(ẋ)ᵀ·Ȳ. With
