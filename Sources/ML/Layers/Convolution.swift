@@ -9,10 +9,11 @@ extension Variable {
 /// 2-D cross-correlation of x [N,H,W,Cin] with weight [kh,kw,Cin,Cout] (TensorFlow/JAX layout):
 /// y[n,oy,ox,o] = Σ_{i,j,c} x[n, oy·sh − padTop + i, ox·sw − padLeft + j, c] · w[i,j,c,o].
 ///
-/// Computed as im2col followed by one GEMM over the whole batch, Y = cols·W with cols
-/// [N·OH·OW, kh·kw·Cin] and W reshaped to [kh·kw·Cin, Cout]. The pullback
+/// Y = cols·W with cols = im2col(x) [N·OH·OW, kh·kw·Cin] and W reshaped to [kh·kw·Cin, Cout].
+/// With Cout a multiple of 8 the direct kernels compute it without forming cols
+/// (`directConvProduct`); otherwise im2col and one GEMM over the whole batch. The pullback
 /// (x̄ = col2im(Ȳ·Wᵀ), W̄ = colsᵀ·Ȳ) is written in `Dual` ops, so its tangent comes for free;
-/// when x is a constant (the input layer) no col2im is done at all.
+/// when x is a constant (the input layer) no x̄ is formed at all.
 public func conv2d<S>(
   _ x: Variable<S>, _ weight: Variable<S>, stride: (Int, Int) = (1, 1), padding: Padding = .same
 ) -> Variable<S> {
