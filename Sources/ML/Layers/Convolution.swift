@@ -9,10 +9,11 @@ extension Variable {
 /// 2-D cross-correlation of x [N,H,W,Cin] with weight [kh,kw,Cin,Cout] (TensorFlow/JAX layout):
 /// y[n,oy,ox,o] = Σ_{i,j,c} x[n, oy·sh − padTop + i, ox·sw − padLeft + j, c] · w[i,j,c,o].
 ///
-/// Computed as im2col followed by one GEMM over the whole batch, Y = cols·W with cols
-/// [N·OH·OW, kh·kw·Cin] and W reshaped to [kh·kw·Cin, Cout]. Both factors are existing
-/// differentiable ops, so the pullback (x̄ = col2im(Ȳ·Wᵀ), W̄ = colsᵀ·Ȳ) and its tangent come
-/// for free; when x is a constant (the input layer) no col2im is done at all.
+/// Y = cols·W with cols = im2col(x) [N·OH·OW, kh·kw·Cin] and W reshaped to [kh·kw·Cin, Cout].
+/// With Cout a multiple of 8 the direct kernels compute it without forming cols
+/// (`directConvProduct`); otherwise im2col and one GEMM over the whole batch. The pullback
+/// (x̄ = col2im(Ȳ·Wᵀ), W̄ = colsᵀ·Ȳ) is written in `Dual` ops, so its tangent comes for free;
+/// when x is a constant (the input layer) no x̄ is formed at all.
 public func conv2d<S>(
   _ x: Variable<S>, _ weight: Variable<S>, stride: (Int, Int) = (1, 1), padding: Padding = .same
 ) -> Variable<S> {
@@ -25,9 +26,48 @@ public func conv2d<S>(
   let isPointwise = kh == 1 && kw == 1 && stride == (1, 1)
     && geometry.padTop + geometry.padBottom + geometry.padLeft + geometry.padRight == 0
   // A 1×1 stride-1 convolution needs no patches: x itself is the im2col matrix.
-  let cols = isPointwise ? x.reshaped([-1, x.shape[3]]) : x.im2col(geometry)
-  let y = Variable.matmul(cols, weight.reshaped([geometry.patchSize, cout]))
+  let kernel = weight.reshaped([geometry.patchSize, cout])
+  let y = isPointwise
+    ? Variable.matmul(x.reshaped([-1, x.shape[3]]), kernel)
+    : Tensor<S>.directConvSupports(outChannels: cout)
+      ? directConvProduct(x, kernel, geometry)
+      : im2colProduct(x, kernel, geometry)
   return y.reshaped([geometry.batch, geometry.outHeight, geometry.outWidth, cout])
+}
+
+/// im2col(x)·W for a [kh·kw·Cin, Cout] kernel W, as one op so that the input cotangent
+/// x̄ = col2im(Ȳ·Wᵀ) never materializes the [N·OH·OW, kh·kw·Cin] product (see
+/// `Tensor.col2imProduct`). W̄ = colsᵀ·Ȳ as in `Variable.matmul`.
+func im2colProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: WindowGeometry) -> Variable<S> {
+  let cols = x.value.im2col(geometry), w = kernel.value
+  let y = Dual.matmul(cols, w)
+  // For HVP-only passes the kernel's primal gradient is never read (see `Variable.matmul`).
+  let product: (Dual<S>, Bool, Dual<S>, Bool) -> Dual<S> = kernel.needsPrimalCotangent
+    ? { Dual.matmul($0, transposeA: $1, $2, transposeB: $3) }
+    : { Dual.matmulTangentOnly($0, transposeA: $1, $2, transposeB: $3) }
+  return Variable.record(y, inputs: [x, kernel]) { g, needs in
+    let gx = needs[0] ? Dual.col2imProduct(g, w, geometry) : nil
+    let gw = needs[1] ? product(cols, true, g, false) : nil
+    return [gx, gw]
+  }
+}
+
+/// im2col(x)·W for a [kh·kw·Cin, Cout] kernel W by the direct kernels (see
+/// `Tensor+DirectConvolution.swift`): neither the forward pass nor W̄ = colsᵀ·Ȳ builds the patch
+/// matrix, and the tape keeps x rather than cols. x̄ = col2im(Ȳ·Wᵀ) by the direct kernel too
+/// when a window row splits into 8-wide blocks, else as in `im2colProduct`.
+func directConvProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: WindowGeometry) -> Variable<S> {
+  let xv = x.value, w = kernel.value
+  let y = Dual.directConv(xv, w, geometry)
+  // For HVP-only passes the kernel's primal gradient is never read (see `Variable.matmul`).
+  let primal = kernel.needsPrimalCotangent
+  return Variable.record(y, inputs: [x, kernel]) { g, needs in
+    let gx = !needs[0] ? nil
+      : Tensor<S>.directConvInputSupports(geometry) ? Dual.directConvInputGradient(g, w, geometry)
+      : Dual.col2imProduct(g, w, geometry)
+    let gw = needs[1] ? Dual.directConvWeightGradient(xv, g, geometry, primal: primal) : nil
+    return [gx, gw]
+  }
 }
 
 /// A 2-D convolution layer on NHWC inputs, y = conv2d(x, W) + b.

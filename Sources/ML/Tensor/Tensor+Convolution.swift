@@ -165,39 +165,84 @@ func im2colKernel<S: TensorScalar>(_ x: Tensor<S>, _ g: WindowGeometry) -> Tenso
 func col2imKernel<S: TensorScalar>(_ cols: Tensor<S>, _ g: WindowGeometry) -> Tensor<S> {
   precondition(cols.shape == [g.patchCount, g.patchSize],
                "col2im: columns \(cols.shape) vs geometry [\(g.patchCount), \(g.patchSize)]")
-  let oh = g.outHeight, ow = g.outWidth, c = g.channels, kw = g.kernelWidth, kh = g.kernelHeight
-  let h = g.height, w = g.width, k = g.patchSize
+  let pixels = g.outHeight * g.outWidth, k = g.patchSize, image = g.height * g.width * g.channels
   return Tensor(shape: g.inputShape) { out in
     out.initialize(repeating: 0)
     cols.withUnsafeBufferPointer { pc in
       let C = pc.baseAddress!, O = out.baseAddress!
-      forEachImage(g) { n in
-        var row = n * oh * ow
-        let on = O + n * h * w * c
-        for oy in 0..<oh {
-          let iy0 = oy * g.strideH - g.padTop
-          for ox in 0..<ow {
-            let ix0 = ox * g.strideW - g.padLeft
-            let src = C + row * k
-            row += 1
-            let fullX = ix0 >= 0 && ix0 + kw <= w
-            for ki in 0..<kh {
-              let iy = iy0 + ki
-              if iy < 0 || iy >= h { continue }
-              let s = src + ki * kw * c
-              if fullX {
-                let d = on + (iy * w + ix0) * c
-                for i in 0..<(kw * c) { d[i] += s[i] }
-              } else {
-                for kj in 0..<kw {
-                  let ix = ix0 + kj
-                  if ix < 0 || ix >= w { continue }
-                  let d = on + (iy * w + ix) * c, sj = s + kj * c
-                  for i in 0..<c { d[i] += sj[i] }
-                }
-              }
-            }
+      forEachImage(g) { n in col2imImage(C + n * pixels * k, O + n * image, g) }
+    }
+  }
+}
+
+/// col2im for one image: adds its OH·OW rows of kh·kw·C scalars onto its [H, W, C] slice.
+@inlinable @inline(__always)
+func col2imImage<S: TensorScalar>(_ rows: UnsafePointer<S>, _ on: UnsafeMutablePointer<S>, _ g: WindowGeometry) {
+  let oh = g.outHeight, ow = g.outWidth, c = g.channels, kw = g.kernelWidth, kh = g.kernelHeight
+  let h = g.height, w = g.width, k = g.patchSize
+  var src = rows
+  for oy in 0..<oh {
+    let iy0 = oy * g.strideH - g.padTop
+    for ox in 0..<ow {
+      let ix0 = ox * g.strideW - g.padLeft
+      defer { src += k }
+      let fullX = ix0 >= 0 && ix0 + kw <= w
+      for ki in 0..<kh {
+        let iy = iy0 + ki
+        if iy < 0 || iy >= h { continue }
+        let s = src + ki * kw * c
+        if fullX {
+          let d = on + (iy * w + ix0) * c
+          for i in 0..<(kw * c) { d[i] += s[i] }
+        } else {
+          for kj in 0..<kw {
+            let ix = ix0 + kj
+            if ix < 0 || ix >= w { continue }
+            let d = on + (iy * w + ix) * c, sj = s + kj * c
+            for i in 0..<c { d[i] += sj[i] }
           }
+        }
+      }
+    }
+  }
+}
+
+/// x̄ += col2im(Ȳ·Wᵀ) for Ȳ [N·OH·OW, Cout] and a [kh·kw·C, Cout] kernel W, without
+/// materializing the [N·OH·OW, kh·kw·C] product: a few images at a time, the GEMM writes
+/// their rows into a scratch that stays in cache and col2im scatters it at once. The thin
+/// product (Cout ≤ 64 columns) and col2im both stream the whole column matrix through memory
+/// otherwise. Each image's rows are summed exactly as in `col2imKernel`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@usableFromInline
+func col2imProductKernel<S: TensorScalar>(
+  _ gy: Tensor<S>, _ w: Tensor<S>, _ g: WindowGeometry, into out: UnsafeMutablePointer<S>
+) {
+  let pixels = g.outHeight * g.outWidth, k = g.patchSize, image = g.height * g.width * g.channels
+  precondition(w.rank == 2 && w.shape[0] == k, "col2imProduct: kernel \(w.shape) vs patch size \(k)")
+  let cout = w.shape[1]
+  precondition(gy.shape == [g.patchCount, cout], "col2imProduct: cotangent \(gy.shape) vs [\(g.patchCount), \(cout)]")
+  if pixels == 0 || k == 0 || g.batch == 0 { return }
+  // About 256 KiB of scratch: 4 images of a 14×14 output with kh·kw·C = 144.
+  let perChunk = Swift.max(1, Swift.min(g.batch, (1 << 18) / Swift.max(1, pixels * k * MemoryLayout<S>.stride)))
+  withUnsafeTemporaryAllocation(of: S.self, capacity: perChunk * pixels * k) { scratch in
+    let rows = scratch.baseAddress!
+    gy.withUnsafeBufferPointer { pg in
+      w.withUnsafeBufferPointer { pw in
+        var n0 = 0
+        while n0 < g.batch {
+          let n1 = Swift.min(n0 + perChunk, g.batch), m = (n1 - n0) * pixels
+          // β = 1 on memset memory, as in `gemmInto` (OpenBLAS's β = 0 pass is slow).
+          UnsafeMutableRawPointer(rows).initializeMemory(
+            as: UInt8.self, repeating: 0, count: m * k * MemoryLayout<S>.stride)
+          if cout > 0 {
+            GEMMCounter.add(2 * m * k * cout)
+            S.gemm(transA: false, transB: true, m: m, n: k, k: cout, alpha: 1,
+                   a: pg.baseAddress! + n0 * pixels * cout, lda: cout, b: pw.baseAddress!, ldb: cout,
+                   beta: 1, c: rows, ldc: k)
+          }
+          for n in n0..<n1 { col2imImage(UnsafePointer(rows + (n - n0) * pixels * k), out + n * image, g) }
+          n0 = n1
         }
       }
     }
@@ -210,6 +255,24 @@ extension Tensor {
 
   /// The adjoint of `im2col`: scatter-adds the rows back to an NHWC tensor.
   @inlinable public func col2im(_ geometry: WindowGeometry) -> Tensor { col2imKernel(self, geometry) }
+
+  /// col2im(Ȳ·Wᵀ) for Ȳ [N·OH·OW, Cout] and a kernel W [kh·kw·C, Cout], computed a few
+  /// images at a time (see `col2imProductKernel`).
+  @inlinable
+  public static func col2imProduct(_ gy: Tensor, _ w: Tensor, _ geometry: WindowGeometry) -> Tensor {
+    Tensor(shape: geometry.inputShape) { out in
+      UnsafeMutableRawPointer(out.baseAddress!).initializeMemory(
+        as: UInt8.self, repeating: 0, count: out.count * MemoryLayout<Scalar>.stride)
+      col2imProductKernel(gy, w, geometry, into: out.baseAddress!)
+    }
+  }
+
+  /// c += col2im(Ȳ·Wᵀ), in place.
+  @inlinable
+  public static func col2imProduct(_ gy: Tensor, _ w: Tensor, _ geometry: WindowGeometry, addingTo c: inout Tensor) {
+    precondition(c.shape == geometry.inputShape, "col2imProduct: target \(c.shape) vs \(geometry.inputShape)")
+    c.withUnsafeMutableBufferPointer { out in col2imProductKernel(gy, w, geometry, into: out.baseAddress!) }
+  }
 }
 
 extension Dual {
@@ -221,5 +284,20 @@ extension Dual {
   /// col2im, the adjoint of im2col (linear).
   @inlinable public func col2im(_ g: WindowGeometry) -> Dual {
     Dual(primal.col2im(g), tangent: tangent.map { $0.col2im(g) })
+  }
+
+  /// col2im(Ȳ·Wᵀ), bilinear in (Ȳ, W): its tangent is col2im(Ẏ̄·Wᵀ) + col2im(Ȳ·Ẇᵀ),
+  /// accumulated into one tensor.
+  @inlinable
+  public static func col2imProduct(_ gy: Dual, _ w: Dual, _ g: WindowGeometry) -> Dual {
+    var t = gy.tangent.map { Tensor.col2imProduct($0, w.primal, g) }
+    if let wt = w.tangent {
+      if t != nil {
+        Tensor.col2imProduct(gy.primal, wt, g, addingTo: &t!)
+      } else {
+        t = Tensor.col2imProduct(gy.primal, wt, g)
+      }
+    }
+    return Dual(Tensor.col2imProduct(gy.primal, w.primal, g), tangent: t)
   }
 }
