@@ -133,6 +133,27 @@ extension Dual {
 }
 
 extension Dual {
+  /// The tangent f(ȧ, b) + f(a, ḃ) of a bilinear op f (nil when neither factor has one); the
+  /// second term is accumulated in place by `fAdding`, with no temporary and no extra pass.
+  @inlinable
+  static func bilinearTangent(
+    _ a: Dual, _ b: Dual, _ f: (Tensor<S>, Tensor<S>) -> Tensor<S>,
+    adding fAdding: (Tensor<S>, Tensor<S>, inout Tensor<S>) -> Void
+  ) -> Tensor<S>? {
+    var t = a.tangent.map { f($0, b.primal) }
+    if let bt = b.tangent {
+      if var acc = t {
+        // Dropping `t` first keeps `acc` uniquely referenced, so no copy-on-write copy is made.
+        t = nil
+        fAdding(a.primal, bt, &acc)
+        t = acc
+      } else {
+        t = f(a.primal, bt)
+      }
+    }
+    return t
+  }
+
   /// The tangent Ȧ·B + A·Ḃ of op(A)·op(B) without its primal, for cotangents whose primal
   /// nobody reads (a parameter's gradient during an HVP-only pass). The primal is left
   /// uninitialized and must not be read.

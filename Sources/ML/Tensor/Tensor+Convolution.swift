@@ -290,14 +290,8 @@ extension Dual {
   /// accumulated into one tensor.
   @inlinable
   public static func col2imProduct(_ gy: Dual, _ w: Dual, _ g: WindowGeometry) -> Dual {
-    var t = gy.tangent.map { Tensor.col2imProduct($0, w.primal, g) }
-    if let wt = w.tangent {
-      if t != nil {
-        Tensor.col2imProduct(gy.primal, wt, g, addingTo: &t!)
-      } else {
-        t = Tensor.col2imProduct(gy.primal, wt, g)
-      }
-    }
+    let t = bilinearTangent(gy, w, { Tensor.col2imProduct($0, $1, g) },
+                            adding: { Tensor.col2imProduct($0, $1, g, addingTo: &$2) })
     return Dual(Tensor.col2imProduct(gy.primal, w.primal, g), tangent: t)
   }
 }

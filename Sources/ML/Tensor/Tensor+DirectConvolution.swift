@@ -474,28 +474,14 @@ extension Dual {
 
   @inlinable
   static func directConvTangent(_ x: Dual, _ w: Dual, _ g: WindowGeometry) -> Tensor<S>? {
-    var t = x.tangent.map { Tensor.directConv($0, w.primal, g) }
-    if let wt = w.tangent {
-      if t != nil {
-        Tensor.directConv(x.primal, wt, g, addingTo: &t!)
-      } else {
-        t = Tensor.directConv(x.primal, wt, g)
-      }
-    }
-    return t
+    bilinearTangent(x, w, { Tensor.directConv($0, $1, g) }, adding: { Tensor.directConv($0, $1, g, addingTo: &$2) })
   }
 
   /// col2im(Ȳ·Wᵀ), bilinear in (Ȳ, W): tangent col2im(Ẏ̄·Wᵀ) + col2im(Ȳ·Ẇᵀ), accumulated.
   @inlinable
   public static func directConvInputGradient(_ gy: Dual, _ w: Dual, _ g: WindowGeometry) -> Dual {
-    var t = gy.tangent.map { Tensor.directConvInputGradient($0, w.primal, g) }
-    if let wt = w.tangent {
-      if t != nil {
-        Tensor.directConvInputGradient(gy.primal, wt, g, addingTo: &t!)
-      } else {
-        t = Tensor.directConvInputGradient(gy.primal, wt, g)
-      }
-    }
+    let t = bilinearTangent(gy, w, { Tensor.directConvInputGradient($0, $1, g) },
+                            adding: { Tensor.directConvInputGradient($0, $1, g, addingTo: &$2) })
     return Dual(Tensor.directConvInputGradient(gy.primal, w.primal, g), tangent: t)
   }
 
@@ -504,14 +490,9 @@ extension Dual {
   /// HVP-only pass, see `Dual.matmulTangentOnly`).
   @inlinable
   public static func directConvWeightGradient(_ x: Dual, _ gy: Dual, _ g: WindowGeometry, primal: Bool) -> Dual {
-    var t = gy.tangent.map { Tensor.directConvWeightGradient(x.primal, $0, g) }
-    if let xt = x.tangent {
-      if t != nil {
-        Tensor.directConvWeightGradient(xt, gy.primal, g, addingTo: &t!)
-      } else {
-        t = Tensor.directConvWeightGradient(xt, gy.primal, g)
-      }
-    }
+    // Bilinear in (x, Ȳ), the Ȳ̇ term first: with Ȳ as the first factor.
+    let t = bilinearTangent(gy, x, { Tensor.directConvWeightGradient($1, $0, g) },
+                            adding: { Tensor.directConvWeightGradient($1, $0, g, addingTo: &$2) })
     let shape = [g.patchSize, gy.shape[1]]
     return Dual(primal ? Tensor.directConvWeightGradient(x.primal, gy.primal, g) : Tensor(uninitializedShape: shape),
                 tangent: t)
