@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    BLASThreads.set(threads)
+    Parallelism.setThreads(threads)
     Parallelism.splitsBatches = !noShards
     var workloads = families || only != nil ? Workload.all() : Workload.reference()
     if let only {

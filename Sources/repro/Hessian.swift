@@ -49,7 +49,7 @@ struct Hessian: ParsableCommand {
   func run() throws {
     // Errors (a bad model spec, a missing or corrupt file, a wrong shape, an unknown parameter
     // name) carry one-line descriptions; ArgumentParser prints them and exits non-zero.
-    BLASThreads.set(threads)
+    Parallelism.setThreads(threads)
     let spec = try ModelSpec(parsing: model)
     if double { try measure(spec, Double.self) } else { try measure(spec, Float.self) }
   }

@@ -120,7 +120,7 @@ public enum Benchmark {
     }
     let rate = flops / (grad / 1e3) / 1e9
     let shards = net.dataParallelShards(examples: w.batch.count, mode: .training)
-    let parallelism = shards > 1 ? "\(shards) shards" : BLASThreads.current > 1 ? "BLAS" : "1 thread"
+    let parallelism = shards > 1 ? "\(shards) shards" : Parallelism.threads > 1 ? "BLAS" : "1 thread"
     return BenchmarkRow(
       workload: w.id, summary: w.summary, parameters: net.parameterCount, parallelism: parallelism,
       gradientMs: grad, sgdMomentumStepMs: step,

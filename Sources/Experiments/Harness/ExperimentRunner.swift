@@ -122,7 +122,7 @@ public struct ExperimentRunner<E: Experiment> {
   func execute(_ pending: [(index: Int, run: E.Run, key: RunKey)], settings: E.Settings, progress: ProgressReporter) throws {
     guard !pending.isEmpty else { return }
     let jobs = max(1, min(options.jobs, pending.count))
-    BLASThreads.set(options.blasThreads)
+    Parallelism.setThreads(options.blasThreads)
     let queue = WorkQueue(count: pending.count)
     let experiment = self.experiment, store = self.store, scale = options.scale, dataDirectory = options.dataDirectory
     let threads = options.blasThreads

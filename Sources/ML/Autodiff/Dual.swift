@@ -117,18 +117,8 @@ extension Dual {
   /// accumulated in place (GEMM with β = 1): no temporary, no extra pass.
   @usableFromInline
   static func productTangent(_ a: Dual, _ transposeA: Bool, _ b: Dual, _ transposeB: Bool) -> Tensor<S>? {
-    var t = a.tangent.map { Tensor.matmul($0, transposeA: transposeA, b.primal, transposeB: transposeB) }
-    if let bt = b.tangent {
-      if var acc = t {
-        // Dropping `t` first keeps `acc` uniquely referenced, so no copy-on-write copy is made.
-        t = nil
-        Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB, addingTo: &acc)
-        t = acc
-      } else {
-        t = Tensor.matmul(a.primal, transposeA: transposeA, bt, transposeB: transposeB)
-      }
-    }
-    return t
+    bilinearTangent(a, b, { Tensor.matmul($0, transposeA: transposeA, $1, transposeB: transposeB) },
+                    adding: { Tensor.matmul($0, transposeA: transposeA, $1, transposeB: transposeB, addingTo: &$2) })
   }
 }
 

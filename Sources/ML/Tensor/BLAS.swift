@@ -35,13 +35,6 @@ extension Double: TensorScalar {
   public static var safetensorsDType: String { "F64" }
 }
 
-/// The thread count of one computation (`Parallelism.threads`): OpenBLAS's pool outside
-/// data-parallel regions, the shard count inside them.
-public enum BLASThreads {
-  public static var current: Int { Parallelism.threads }
-  public static func set(_ n: Int) { Parallelism.setThreads(n) }
-}
-
 /// A LAPACK routine reported a failure.
 public struct LAPACKError: Error, CustomStringConvertible {
   public let routine: String

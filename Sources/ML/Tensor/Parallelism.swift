@@ -49,8 +49,8 @@ public enum Parallelism {
   /// The thread count one computation may use.
   public static var threads: Int { state.withLock { $0.threads } }
 
-  /// Sets the thread count (and OpenBLAS's, unless a data-parallel region is running; its end
-  /// restores it).
+  /// Sets the thread count, and OpenBLAS's unless a data-parallel region is running (then the
+  /// next whole-batch computation gives it to OpenBLAS, see `useBLASThreads`).
   public static func setThreads(_ n: Int) {
     precondition(n >= 1, "thread count must be at least 1")
     state.withLock { s in

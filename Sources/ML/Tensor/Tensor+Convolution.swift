@@ -233,8 +233,7 @@ func col2imProductKernel<S: TensorScalar>(
         while n0 < g.batch {
           let n1 = Swift.min(n0 + perChunk, g.batch), m = (n1 - n0) * pixels
           // β = 1 on memset memory, as in `gemmInto` (OpenBLAS's β = 0 pass is slow).
-          UnsafeMutableRawPointer(rows).initializeMemory(
-            as: UInt8.self, repeating: 0, count: m * k * MemoryLayout<S>.stride)
+          zeroFill(rows, count: m * k)
           if cout > 0 {
             GEMMCounter.add(2 * m * k * cout)
             S.gemm(transA: false, transB: true, m: m, n: k, k: cout, alpha: 1,
@@ -260,11 +259,9 @@ extension Tensor {
   /// images at a time (see `col2imProductKernel`).
   @inlinable
   public static func col2imProduct(_ gy: Tensor, _ w: Tensor, _ geometry: WindowGeometry) -> Tensor {
-    Tensor(shape: geometry.inputShape) { out in
-      UnsafeMutableRawPointer(out.baseAddress!).initializeMemory(
-        as: UInt8.self, repeating: 0, count: out.count * MemoryLayout<Scalar>.stride)
-      col2imProductKernel(gy, w, geometry, into: out.baseAddress!)
-    }
+    var out = Tensor(zeros: geometry.inputShape)
+    col2imProduct(gy, w, geometry, addingTo: &out)
+    return out
   }
 
   /// c += col2im(Ȳ·Wᵀ), in place.

@@ -51,8 +51,7 @@ struct DirectConvPlan {
   @inlinable @inline(__always)
   func pad<S: TensorScalar>(_ x: UnsafePointer<S>, image n: Int, into padded: UnsafeMutablePointer<S>) {
     let h = g.height, w = g.width, c = g.channels
-    UnsafeMutableRawPointer(padded).initializeMemory(
-      as: UInt8.self, repeating: 0, count: paddedImage * MemoryLayout<S>.stride)
+    zeroFill(padded, count: paddedImage)
     let rows = Swift.min(h, paddedHeight - g.padTop), run = Swift.min(w, paddedWidth - g.padLeft) * c
     if rows <= 0 || run <= 0 { return }
     let src = x + n * h * w * c
@@ -345,8 +344,7 @@ func directConvInputKernel<S: TensorScalar>(
         withUnsafeTemporaryAllocation(of: S.self, capacity: p.paddedImage) { scratch in
           let d = scratch.baseAddress!
           for n in 0..<g.batch {
-            UnsafeMutableRawPointer(d).initializeMemory(
-              as: UInt8.self, repeating: 0, count: p.paddedImage * MemoryLayout<S>.stride)
+            zeroFill(d, count: p.paddedImage)
             let gn = G + n * pixels * cout
             var q = 0
             while q + 6 <= pixels {
@@ -425,12 +423,9 @@ extension Tensor {
   /// col2im(Ȳ·Wᵀ) [N,H,W,C] for a kernel W [kh·kw·C, Cout], without the product in memory.
   @inlinable
   public static func directConvInputGradient(_ gy: Tensor, _ w: Tensor, _ geometry: WindowGeometry) -> Tensor {
-    let plan = DirectConvPlan(geometry)
-    return Tensor(shape: geometry.inputShape) { out in
-      UnsafeMutableRawPointer(out.baseAddress!).initializeMemory(
-        as: UInt8.self, repeating: 0, count: out.count * MemoryLayout<Scalar>.stride)
-      directConvInputKernel(gy, w, plan, into: out.baseAddress!)
-    }
+    var out = Tensor(zeros: geometry.inputShape)
+    directConvInputGradient(gy, w, geometry, addingTo: &out)
+    return out
   }
 
   /// c += col2im(Ȳ·Wᵀ), in place.
@@ -446,12 +441,9 @@ extension Tensor {
   /// im2col(x)ᵀ·Ȳ [kh·kw·C, Cout], without the patch matrix.
   @inlinable
   public static func directConvWeightGradient(_ x: Tensor, _ gy: Tensor, _ geometry: WindowGeometry) -> Tensor {
-    let plan = DirectConvPlan(geometry)
-    return Tensor(shape: [geometry.patchSize, gy.shape[1]]) { out in
-      UnsafeMutableRawPointer(out.baseAddress!).initializeMemory(
-        as: UInt8.self, repeating: 0, count: out.count * MemoryLayout<Scalar>.stride)
-      directConvWeightKernel(x, gy, plan, into: out.baseAddress!)
-    }
+    var out = Tensor(zeros: [geometry.patchSize, gy.shape[1]])
+    directConvWeightGradient(x, gy, geometry, addingTo: &out)
+    return out
   }
 
   /// c += im2col(x)ᵀ·Ȳ, in place.

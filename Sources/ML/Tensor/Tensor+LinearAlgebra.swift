@@ -71,8 +71,7 @@ extension Tensor {
         // profile). A memset and β = 1 give the same product.
         var beta = beta
         if beta == 0 {
-          UnsafeMutableRawPointer(out).initializeMemory(
-            as: UInt8.self, repeating: 0, count: count * m * n * MemoryLayout<Scalar>.stride)
+          zeroFill(out, count: count * m * n)
           beta = 1
         }
         for i in 0..<count {

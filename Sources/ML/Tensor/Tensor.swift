@@ -180,5 +180,13 @@ extension Tensor {
 @usableFromInline
 func fillKernel<S: TensorScalar>(_ p: UnsafeMutableBufferPointer<S>, _ value: S) {
   guard let base = p.baseAddress else { return }
+  if value == 0 && value.sign == .plus { zeroFill(base, count: p.count); return }
   for i in 0..<p.count { base[i] = value }
+}
+
+/// Sets `count` scalars to +0 with one memset (+0 is all zero bits for Float and Double), far
+/// faster than a scalar loop; also how GEMM outputs are cleared (see `gemmInto`).
+@inlinable @inline(__always)
+func zeroFill<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, count: Int) {
+  UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<S>.stride)
 }
