@@ -289,8 +289,10 @@ extension Dual {
     return Dual(y, tangent: tangent.map { positiveMaskKernel($0, where: primal) })
   }
 
-  /// ReLU's pullback at output y: ḡ ⊙ [y > 0], tangent ġ ⊙ [y > 0].
-  public static func reluPullback(output y: Tensor<S>, cotangent g: Dual) -> Dual {
-    Dual(positiveMaskKernel(g.primal, where: y), tangent: g.tangent.map { positiveMaskKernel($0, where: y) })
+  /// ReLU's pullback at output y: ḡ ⊙ [y > 0], tangent ġ ⊙ [y > 0]. With `primal: false` the
+  /// primal is left uninitialized (nobody reads it, see `CotangentUse`).
+  public static func reluPullback(output y: Tensor<S>, cotangent g: Dual, primal: Bool = true) -> Dual {
+    Dual(primal ? positiveMaskKernel(g.primal, where: y) : Tensor(uninitializedShape: g.shape),
+         tangent: g.tangent.map { positiveMaskKernel($0, where: y) })
   }
 }

@@ -64,8 +64,11 @@ extension Dual {
     Dual(primal.affine(scale: a, shift: b), tangent: tangent.map { $0.affine(scale: a) })
   }
 
-  @inlinable public func sum(toShape target: [Int]) -> Dual {
-    Dual(primal.sum(toShape: target), tangent: tangent.map { $0.sum(toShape: target) })
+  /// With `primal: false` the primal is left uninitialized (nobody reads it, see `CotangentUse`).
+  @inlinable public func sum(toShape target: [Int], primal keepPrimal: Bool = true) -> Dual {
+    if target == shape { return self }
+    return Dual(keepPrimal ? primal.sum(toShape: target) : Tensor(uninitializedShape: target),
+                tangent: tangent.map { $0.sum(toShape: target) })
   }
 
   @inlinable public func broadcast(to target: [Int]) -> Dual {
@@ -142,6 +145,13 @@ extension Dual {
       }
     }
     return t
+  }
+
+  /// `matmul`, or `matmulTangentOnly` when the product's primal is not read.
+  @inlinable
+  static func matmul(primal: Bool) -> (Dual, Bool, Dual, Bool) -> Dual {
+    primal ? { Dual.matmul($0, transposeA: $1, $2, transposeB: $3) }
+      : { Dual.matmulTangentOnly($0, transposeA: $1, $2, transposeB: $3) }
   }
 
   /// The tangent Ȧ·B + A·Ḃ of op(A)·op(B) without its primal, for cotangents whose primal

@@ -7,8 +7,10 @@ public final class Tape<S: TensorScalar> {
     /// Cotangent of the output → cotangents of the inputs (nil for inputs that need none).
     let pullback: ((Dual<S>) -> [Dual<S>?])?
     /// Whether anyone reads the primal part of this node's cotangent. False for parameters when
-    /// only Hessian-vector products are wanted (and for reshapes of them): their pullbacks
-    /// then skip the primal weight gradient, as XLA's dead-code elimination does for jvp∘grad.
+    /// only Hessian-vector products are wanted, and for every node whose cotangent reaches only
+    /// such parameters through ops that do not read it (see `CotangentUse`): pullbacks then
+    /// skip those primals (the weight gradient, the input cotangent of the second ReLU
+    /// convolution), as XLA's dead-code elimination does for jvp∘grad.
     let primalNeeded: Bool
   }
 
@@ -80,11 +82,11 @@ public struct Variable<S: TensorScalar>: @unchecked Sendable {
 
   /// Records an op with output `value` computed from `inputs`. `pullback` receives the output
   /// cotangent and the flags of which inputs are tracked (skip work for the others).
-  /// `primalNeeded: false` marks a shape-only view of its input (a reshape): its cotangent's
-  /// primal is needed exactly when its input's is.
+  /// `cotangentUse` says when the pullback reads the primal of that cotangent (see
+  /// `CotangentUse`); where nobody does, it may hold anything.
   @inlinable
   public static func record(
-    _ value: Dual<S>, inputs: [Variable<S>], primalNeeded: Bool = true,
+    _ value: Dual<S>, inputs: [Variable<S>], cotangentUse: CotangentUse = .nonlinear,
     pullback: @escaping (_ g: Dual<S>, _ needs: [Bool]) -> [Dual<S>?]
   ) -> Variable<S> {
     guard let tape = inputs.lazy.compactMap(\.tape).first else {
@@ -95,7 +97,39 @@ public struct Variable<S: TensorScalar>: @unchecked Sendable {
       precondition(input.tape === tape, "variables from different tapes")
     }
     let ids = inputs.map(\.id)
-    let id = tape.record(inputs: ids, primalNeeded: primalNeeded) { g in pullback(g, needs) }
+    let id = tape.record(inputs: ids, primalNeeded: primalCotangentNeeded(cotangentUse, inputs)) { g in
+      pullback(g, needs)
+    }
     return Variable(value, id: id, tape: tape)
   }
+
+  /// Whether the primal of the cotangent of an op's output is read, by the op's own pullback
+  /// or, through the inputs' cotangents (pullbacks are linear in it), by anyone upstream.
+  @inlinable
+  public static func primalCotangentNeeded(_ use: CotangentUse, _ inputs: [Variable<S>]) -> Bool {
+    if inputs.contains(where: \.needsPrimalCotangent) { return true }
+    switch use {
+    case .linear: return false
+    case .nonlinear: return true
+    case .bilinear:
+      precondition(inputs.count == 2, "a bilinear op has two inputs, got \(inputs.count)")
+      let (a, b) = (inputs[0], inputs[1])
+      return (a.value.tangent != nil && b.isTracked) || (b.value.tangent != nil && a.isTracked)
+    }
+  }
+}
+
+/// How an op's pullback x̄ = J(x)ᵀ·ḡ reads the primal ḡ of its output cotangent. Its tangent,
+/// what a Hessian-vector product is made of, is J(x)ᵀ·Ẏ̄ + (∂J(x)ᵀ·ẋ)·ḡ: ḡ is read only
+/// through the second term, where the Jacobian moves with an input that carries a tangent.
+/// Declaring it lets the tape skip primals that nobody reads (`Tape.Node.primalNeeded`).
+public enum CotangentUse: Sendable {
+  /// A constant or piecewise-constant Jacobian (reshapes, sums, broadcasts, slices, gathers,
+  /// scaling, ReLU, max pooling): the tangent is J·Ẏ̄ alone.
+  case linear
+  /// A product of its two inputs (a matrix product, a convolution, an element-wise product):
+  /// ḡ is read when one input carries a tangent and the other needs a cotangent.
+  case bilinear
+  /// Anything else: ḡ is always read.
+  case nonlinear
 }

@@ -29,7 +29,7 @@ extension Variable {
       ranges.append(offset..<(offset + p.shape[axis]))
       offset += p.shape[axis]
     }
-    return record(value, inputs: parts) { g, needs in
+    return record(value, inputs: parts, cotangentUse: .linear) { g, needs in
       zip(ranges, needs).map { range, need in need ? g.sliced(alongAxis: axis, range) : nil }
     }
   }
@@ -37,7 +37,7 @@ extension Variable {
   /// y = x[range] along `axis`. Pullback: x̄ = [0 | ȳ | 0] along `axis`.
   public func sliced(alongAxis axis: Int, _ range: Range<Int>) -> Variable {
     let shape = self.shape
-    return Variable.record(value.sliced(alongAxis: axis, range), inputs: [self]) { g, _ in
+    return Variable.record(value.sliced(alongAxis: axis, range), inputs: [self], cotangentUse: .linear) { g, _ in
       var parts: [Dual<S>] = []
       var before = shape, after = shape
       before[axis] = range.lowerBound

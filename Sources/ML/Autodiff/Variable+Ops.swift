@@ -7,25 +7,27 @@ extension Variable {
 
   public static func + (a: Variable, b: Variable) -> Variable {
     let (sa, sb) = (a.shape, b.shape)
-    return record(a.value + b.value, inputs: [a, b]) { g, needs in
-      [needs[0] ? g.sum(toShape: sa) : nil, needs[1] ? g.sum(toShape: sb) : nil]
+    // A broadcast operand's (a bias's) sum is skipped when nobody reads it (see `CotangentUse`).
+    let (pa, pb) = (a.needsPrimalCotangent, b.needsPrimalCotangent)
+    return record(a.value + b.value, inputs: [a, b], cotangentUse: .linear) { g, needs in
+      [needs[0] ? g.sum(toShape: sa, primal: pa) : nil, needs[1] ? g.sum(toShape: sb, primal: pb) : nil]
     }
   }
 
   public static func - (a: Variable, b: Variable) -> Variable {
     let (sa, sb) = (a.shape, b.shape)
-    return record(a.value - b.value, inputs: [a, b]) { g, needs in
+    return record(a.value - b.value, inputs: [a, b], cotangentUse: .linear) { g, needs in
       [needs[0] ? g.sum(toShape: sa) : nil, needs[1] ? (-g).sum(toShape: sb) : nil]
     }
   }
 
   public static prefix func - (a: Variable) -> Variable {
-    record(-a.value, inputs: [a]) { g, _ in [-g] }
+    record(-a.value, inputs: [a], cotangentUse: .linear) { g, _ in [-g] }
   }
 
   public static func * (a: Variable, b: Variable) -> Variable {
     let (va, vb) = (a.value, b.value)
-    return record(va * vb, inputs: [a, b]) { g, needs in
+    return record(va * vb, inputs: [a, b], cotangentUse: .bilinear) { g, needs in
       [needs[0] ? (g * vb).sum(toShape: va.shape) : nil,
        needs[1] ? (g * va).sum(toShape: vb.shape) : nil]
     }
@@ -42,7 +44,7 @@ extension Variable {
 
   /// a·x + b for scalars.
   public func affine(scale a: S, shift b: S = 0) -> Variable {
-    Variable.record(value.affine(scale: a, shift: b), inputs: [self]) { g, _ in
+    Variable.record(value.affine(scale: a, shift: b), inputs: [self], cotangentUse: .linear) { g, _ in
       [g.affine(scale: a)]
     }
   }
@@ -53,7 +55,7 @@ extension Variable {
   /// Product with a constant tensor (a dropout mask, a one-hot target).
   public func multiplied(byConstant c: Tensor<S>) -> Variable {
     let shape = self.shape
-    return Variable.record(value.multiplied(byConstant: c), inputs: [self]) { g, _ in
+    return Variable.record(value.multiplied(byConstant: c), inputs: [self], cotangentUse: .linear) { g, _ in
       [g.multiplied(byConstant: c).sum(toShape: shape)]
     }
   }
@@ -67,18 +69,16 @@ extension Variable {
     let (va, vb) = (a.value, b.value)
     let y = Dual.matmul(va, transposeA: transposeA, vb, transposeB: transposeB)
     let folded = vb.rank == 2 && !transposeA && va.rank > 2
-    // For HVP-only passes the weight's primal gradient Aᵀ·Ȳ is never read: compute only its
-    // tangent Ȧᵀ·Ȳ + Aᵀ·Ẏ̄ (one GEMM fewer per layer).
-    let product: (Dual<S>, Bool, Dual<S>, Bool) -> Dual<S> = b.needsPrimalCotangent
-      ? { Dual.matmul($0, transposeA: $1, $2, transposeB: $3) }
-      : { Dual.matmulTangentOnly($0, transposeA: $1, $2, transposeB: $3) }
-    return record(y, inputs: [a, b]) { g, needs in
+    // A cotangent whose primal nobody reads gets its tangent only: in HVP-only passes the
+    // weight's gradient Aᵀ·Ȳ (one GEMM fewer per layer), and the input's Ȳ·Bᵀ where only
+    // parameters that want no gradient lie behind it.
+    let productA = Dual<S>.matmul(primal: a.needsPrimalCotangent)
+    let product = Dual<S>.matmul(primal: b.needsPrimalCotangent)
+    return record(y, inputs: [a, b], cotangentUse: .bilinear) { g, needs in
       // With y = A·B: Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ, with the transposes moved by the flags.
       var ga: Dual<S>? = nil, gb: Dual<S>? = nil
       if needs[0] {
-        ga = transposeA
-          ? Dual.matmul(vb, transposeA: transposeB, g, transposeB: true)
-          : Dual.matmul(g, vb, transposeB: !transposeB)
+        ga = transposeA ? productA(vb, transposeB, g, true) : productA(g, false, vb, !transposeB)
       }
       if needs[1] {
         if folded {
@@ -106,7 +106,10 @@ extension Variable {
   public func relu() -> Variable {
     let y = value.relu()
     // The mask [x > 0] is read from the output in the pullback: no extra pass or tensor here.
-    return Variable.record(y, inputs: [self]) { g, _ in [Dual.reluPullback(output: y.primal, cotangent: g)] }
+    let primal = Variable.primalCotangentNeeded(.linear, [self])
+    return Variable.record(y, inputs: [self], cotangentUse: .linear) { g, _ in
+      [Dual.reluPullback(output: y.primal, cotangent: g, primal: primal)]
+    }
   }
 
   public func exp() -> Variable {
@@ -155,7 +158,7 @@ extension Variable {
 
   public func reshaped(_ newShape: [Int]) -> Variable {
     let old = shape
-    return Variable.record(value.reshaped(newShape), inputs: [self], primalNeeded: needsPrimalCotangent) { g, _ in
+    return Variable.record(value.reshaped(newShape), inputs: [self], cotangentUse: .linear) { g, _ in
       [g.reshaped(old)]
     }
   }
@@ -163,19 +166,19 @@ extension Variable {
   public func transposed(_ perm: [Int]) -> Variable {
     var inverse = [Int](repeating: 0, count: perm.count)
     for (i, p) in perm.enumerated() { inverse[p] = i }
-    return Variable.record(value.transposed(perm), inputs: [self]) { g, _ in [g.transposed(inverse)] }
+    return Variable.record(value.transposed(perm), inputs: [self], cotangentUse: .linear) { g, _ in [g.transposed(inverse)] }
   }
 
   public func sum(toShape target: [Int]) -> Variable {
     let old = shape
-    return Variable.record(value.sum(toShape: target), inputs: [self]) { g, _ in
+    return Variable.record(value.sum(toShape: target), inputs: [self], cotangentUse: .linear) { g, _ in
       [g.broadcast(to: old)]
     }
   }
 
   public func broadcast(to target: [Int]) -> Variable {
     let old = shape
-    return Variable.record(value.broadcast(to: target), inputs: [self]) { g, _ in
+    return Variable.record(value.broadcast(to: target), inputs: [self], cotangentUse: .linear) { g, _ in
       [g.sum(toShape: old)]
     }
   }

@@ -2,7 +2,7 @@ extension Variable {
   /// The windows of an NHWC tensor as matrix rows (see `Tensor.im2col`). Linear; its pullback is
   /// col2im, a `Dual` op, so the HVP is exact.
   public func im2col(_ geometry: WindowGeometry) -> Variable {
-    Variable.record(value.im2col(geometry), inputs: [self]) { g, _ in [g.col2im(geometry)] }
+    Variable.record(value.im2col(geometry), inputs: [self], cotangentUse: .linear) { g, _ in [g.col2im(geometry)] }
   }
 }
 
@@ -41,12 +41,10 @@ public func conv2d<S>(
 func im2colProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: WindowGeometry) -> Variable<S> {
   let cols = x.value.im2col(geometry), w = kernel.value
   let y = Dual.matmul(cols, w)
-  // For HVP-only passes the kernel's primal gradient is never read (see `Variable.matmul`).
-  let product: (Dual<S>, Bool, Dual<S>, Bool) -> Dual<S> = kernel.needsPrimalCotangent
-    ? { Dual.matmul($0, transposeA: $1, $2, transposeB: $3) }
-    : { Dual.matmulTangentOnly($0, transposeA: $1, $2, transposeB: $3) }
-  return Variable.record(y, inputs: [x, kernel]) { g, needs in
-    let gx = needs[0] ? Dual.col2imProduct(g, w, geometry) : nil
+  // Cotangents whose primal nobody reads get their tangents only (see `Variable.matmul`).
+  let product = Dual<S>.matmul(primal: kernel.needsPrimalCotangent), primalX = x.needsPrimalCotangent
+  return Variable.record(y, inputs: [x, kernel], cotangentUse: .bilinear) { g, needs in
+    let gx = needs[0] ? Dual.col2imProduct(g, w, geometry, primal: primalX) : nil
     let gw = needs[1] ? product(cols, true, g, false) : nil
     return [gx, gw]
   }
@@ -59,12 +57,12 @@ func im2colProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: Windo
 func directConvProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: WindowGeometry) -> Variable<S> {
   let xv = x.value, w = kernel.value
   let y = Dual.directConv(xv, w, geometry)
-  // For HVP-only passes the kernel's primal gradient is never read (see `Variable.matmul`).
-  let primal = kernel.needsPrimalCotangent
-  return Variable.record(y, inputs: [x, kernel]) { g, needs in
+  // Cotangents whose primal nobody reads get their tangents only (see `Variable.matmul`).
+  let primal = kernel.needsPrimalCotangent, primalX = x.needsPrimalCotangent
+  return Variable.record(y, inputs: [x, kernel], cotangentUse: .bilinear) { g, needs in
     let gx = !needs[0] ? nil
-      : Tensor<S>.directConvInputSupports(geometry) ? Dual.directConvInputGradient(g, w, geometry)
-      : Dual.col2imProduct(g, w, geometry)
+      : Tensor<S>.directConvInputSupports(geometry) ? Dual.directConvInputGradient(g, w, geometry, primal: primalX)
+      : Dual.col2imProduct(g, w, geometry, primal: primalX)
     let gw = needs[1] ? Dual.directConvWeightGradient(xv, g, geometry, primal: primal) : nil
     return [gx, gw]
   }

@@ -4,7 +4,7 @@ extension Variable {
   public func gatheringRows(_ ids: [Int32]) -> Variable {
     precondition(rank == 2, "gatheringRows: table must be [V, D], got \(shape)")
     let vocabulary = shape[0]
-    return Variable.record(value.gatheredRows(ids), inputs: [self]) { g, _ in
+    return Variable.record(value.gatheredRows(ids), inputs: [self], cotangentUse: .linear) { g, _ in
       [g.scatterAddedRows(ids, vocabulary: vocabulary)]
     }
   }

@@ -8,13 +8,13 @@ extension Variable {
     let (y, index) = maxPoolKernel(primal, geometry)
     let inputShape = shape
     let value = Dual(y, tangent: self.value.tangent.map { gatherKernel($0, index, shape: y.shape) })
-    return Variable.record(value, inputs: [self]) { g, _ in [g.scatterAdded(index, shape: inputShape)] }
+    return Variable.record(value, inputs: [self], cotangentUse: .linear) { g, _ in [g.scatterAdded(index, shape: inputShape)] }
   }
 
   /// Average pooling over kh×kw windows (padding excluded from the count). Linear.
   public func avgPool2D(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: Padding = .valid) -> Variable {
     let geometry = WindowGeometry(input: shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
-    return Variable.record(value.avgPooled(geometry), inputs: [self]) { g, _ in [g.avgPoolAdjoint(geometry)] }
+    return Variable.record(value.avgPooled(geometry), inputs: [self], cotangentUse: .linear) { g, _ in [g.avgPoolAdjoint(geometry)] }
   }
 
   /// Global average pooling [N,H,W,C] → [N,C]: y[n,c] = (1/HW) Σ_{h,w} x[n,h,w,c].

@@ -286,9 +286,10 @@ extension Dual {
   /// col2im(Ȳ·Wᵀ), bilinear in (Ȳ, W): its tangent is col2im(Ẏ̄·Wᵀ) + col2im(Ȳ·Ẇᵀ),
   /// accumulated into one tensor.
   @inlinable
-  public static func col2imProduct(_ gy: Dual, _ w: Dual, _ g: WindowGeometry) -> Dual {
+  public static func col2imProduct(_ gy: Dual, _ w: Dual, _ g: WindowGeometry, primal: Bool = true) -> Dual {
     let t = bilinearTangent(gy, w, { Tensor.col2imProduct($0, $1, g) },
                             adding: { Tensor.col2imProduct($0, $1, g, addingTo: &$2) })
-    return Dual(Tensor.col2imProduct(gy.primal, w.primal, g), tangent: t)
+    return Dual(primal ? Tensor.col2imProduct(gy.primal, w.primal, g) : Tensor(uninitializedShape: g.inputShape),
+                tangent: t)
   }
 }

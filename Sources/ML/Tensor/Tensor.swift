@@ -61,9 +61,11 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
   }
 
   /// A tensor whose scalars are not initialized: only for values that are never read (the
-  /// primal of a cotangent nobody uses).
+  /// primal of a cotangent nobody uses) or written whole afterwards. In unoptimized builds
+  /// (the tests) it is filled with NaN, so that a value read by mistake shows in every result
+  /// it reaches instead of passing unnoticed as leftover memory.
   public init(uninitializedShape shape: [Int]) {
-    self.init(shape: shape) { _ in }
+    self.init(shape: shape) { if _isDebugAssertConfiguration() { fillKernel($0, .nan) } }
   }
 
   public init(repeating value: Scalar, shape: [Int]) {
