@@ -11,6 +11,12 @@ public struct Workload: Sendable {
   /// 20 Lanczos iterations (from the numeric-core issue).
   public var reference: (gradient: Double, hvp: Double, lanczos20: Double)
 
+  /// The sgemm peak of the machine the references were measured on, in GFLOP/s: what the
+  /// issue's "gradient at sgemm peak" lower bounds imply for the gradients' GEMM FLOPs as
+  /// `GEMMCounter` counts them (W1 0.41 GFLOP in 2.3 ms, W2 1.45 in 8 ms, W3 1.48 in 8 ms: 179,
+  /// 181 and 185).
+  public static let referencePeak = 180.0
+
   /// W1: MLP 784-512-512-10, tanh, softmax cross-entropy, batch 128.
   public static func w1(seed: UInt64 = 1) -> Workload {
     var rng = SplitMix64(seed: seed)

@@ -1,0 +1,24 @@
+import Testing
+@testable import Experiments
+
+/// `repro bench`'s table: the references scaled to the run's own sgemm peak.
+@Suite("Benchmark report")
+struct BenchmarkReportTests {
+  func row(_ id: String, reference: (Double, Double, Double)) -> BenchmarkRow {
+    BenchmarkRow(workload: id, summary: "s", parameters: 1, parallelism: "BLAS", gradientMs: 1, sgdMomentumStepMs: 1,
+                 hvpMs: 2, hvpOverGradient: 2, lanczos20Ms: 40, gradientGFLOP: 1, gradientGFLOPPerSecond: 1,
+                 fractionOfPeak: 0.5, referenceGradientMs: reference.0, referenceHvpMs: reference.1,
+                 referenceLanczos20Ms: reference.2)
+  }
+
+  /// A machine twice as fast as the references' halves them; rows without a reference are left
+  /// out of the scaled list.
+  @Test func referencesScaleWithThePeak() {
+    let report = BenchmarkReport(threads: 2, repeats: 3, sgemmPeakGFLOPPerSecond: 2 * Workload.referencePeak,
+                                 rows: [row("W1", reference: (3.3, 6.5, 406)), row("wrn-bn", reference: (.nan, .nan, .nan))])
+    let text = Benchmark.markdown(report)
+    #expect(text.contains("(× 0.50)"))
+    #expect(text.contains("W1 1.65 / 3.2 / 203 ms."))
+    #expect(!text.contains("nan"))
+  }
+}
