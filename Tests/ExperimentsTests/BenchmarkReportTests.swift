@@ -21,4 +21,12 @@ struct BenchmarkReportTests {
     #expect(text.contains("W1 1.65 / 3.2 / 203 ms."))
     #expect(!text.contains("nan"))
   }
+
+  /// The references are two-thread times: a run with another thread count is not scaled.
+  @Test func otherThreadCountsAreNotScaled() {
+    let report = BenchmarkReport(threads: 1, repeats: 3, sgemmPeakGFLOPPerSecond: 90, rows: [row("W1", reference: (3.3, 6.5, 406))])
+    let text = Benchmark.markdown(report)
+    #expect(!text.contains("Scaled"))
+    #expect(text.contains("with 2 threads; this run used 1"))
+  }
 }

@@ -93,6 +93,23 @@ public enum Benchmark {
     return times.sorted()
   }
 
+  /// Median times of several computations measured in turn (one run of each per round), after
+  /// each one's warm-up: a slow spell of a shared machine then lands on all of them alike, and
+  /// their ratios (HVP/gradient) hold where back-to-back blocks of runs would skew them.
+  public static func interleavedMedianMs(repeats: Int, clock: BenchmarkClock = .wall,
+                                         _ bodies: [() -> Void]) -> [Double] {
+    for body in bodies { _ = sortedMs(repeats: 0, clock: clock, body) }
+    var times = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<max(repeats, 1) {
+      for (i, body) in bodies.enumerated() {
+        let t0 = clock.now()
+        body()
+        times[i].append(Double(clock.now() - t0) / 1e6)
+      }
+    }
+    return times.map { $0.sorted()[$0.count / 2] }
+  }
+
   /// sgemm GFLOP/s at n = 2048 (the peak the workloads are compared with): the fastest of
   /// `repeats` products, since a shared machine's neighbours only ever slow a run down.
   public static func sgemmPeak(n: Int = 2048, repeats: Int = 7) -> Double {
@@ -107,22 +124,23 @@ public enum Benchmark {
     let net = w.network
     let params: [Tensor<Float>] = net.initialParameters(seed: 0)
     var buffers: [Tensor<Float>] = net.initialBuffers()
-    let grad = medianMs(repeats: repeats, clock: clock) { _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch) }
     GEMMCounter.reset()
     _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch)
     let flops = Double(GEMMCounter.total)
     var p = params
     var opt = SGD<Float>(momentum: 0.9)
-    let step = medianMs(repeats: repeats, clock: clock) {
-      let (_, g, _) = net.lossAndGradient(parameters: p, buffers: &buffers, batch: w.batch)
-      opt.step(parameters: &p, gradients: g, learningRate: 1e-4)
-    }
     var rng = SplitMix64(seed: 4)
     let v = params.map { t in Tensor<Float>(shape: t.shape, scalars: (0..<t.count).map { _ in Float(rng.nextNormal()) }) }
-    let hvp = medianMs(repeats: repeats, clock: clock) {
+    let medians = interleavedMedianMs(repeats: repeats, clock: clock, [
+      { _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch) },
+      {
+        let (_, g, _) = net.lossAndGradient(parameters: p, buffers: &buffers, batch: w.batch)
+        opt.step(parameters: &p, gradients: g, learningRate: 1e-4)
+      },
       // H·v alone, as Lanczos uses it (and as jit-compiled jvp∘grad computes it).
-      _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v, gradient: false)
-    }
+      { _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v, gradient: false) },
+    ])
+    let (grad, step, hvp) = (medians[0], medians[1], medians[2])
     let op = net.hessianOperator(parameters: params, buffers: buffers, batch: w.batch)
     // Exactly 20 operator applications, as in the reference measurements (no explicit residual).
     let lanczosMs = try medianMs(repeats: lanczosRepeats, warmup: 1, clock: clock) {
@@ -156,7 +174,9 @@ public enum Benchmark {
         ref(row.referenceLanczos20Ms, "%.0f"), row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
     }
     let referenced = r.rows.filter { !$0.referenceGradientMs.isNaN }
-    if !referenced.isEmpty && r.sgemmPeakGFLOPPerSecond > 0 {
+    if !referenced.isEmpty && r.threads != Workload.referenceThreads {
+      lines += ["", "(ref): best of JAX and PyTorch with \(Workload.referenceThreads) threads; this run used \(r.threads)."]
+    } else if !referenced.isEmpty && r.sgemmPeakGFLOPPerSecond > 0 {
       // The references are absolute times on one machine; the same work on a machine with
       // another sgemm peak is compared fairly against them scaled by the ratio of the peaks.
       let scale = r.referencePeakGFLOPPerSecond / r.sgemmPeakGFLOPPerSecond

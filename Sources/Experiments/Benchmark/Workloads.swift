@@ -16,6 +16,8 @@ public struct Workload: Sendable {
   /// `GEMMCounter` counts them (W1 0.41 GFLOP in 2.3 ms, W2 1.45 in 8 ms, W3 1.48 in 8 ms: 179,
   /// 181 and 185).
   public static let referencePeak = 180.0
+  /// The thread count of the reference measurements (and of `referencePeak`).
+  public static let referenceThreads = 2
 
   /// W1: MLP 784-512-512-10, tanh, softmax cross-entropy, batch 128.
   public static func w1(seed: UInt64 = 1) -> Workload {
