@@ -27,6 +27,9 @@ struct Bench: ParsableCommand {
   @Flag(help: "Never split a batch into shards: every workload uses the threads through BLAS only (to compare).")
   var noShards = false
 
+  @Flag(help: "Lanczos recomputes every product's primal in every H·v instead of replaying the first's (to compare).")
+  var noPrimalCache = false
+
   @Flag(help: "Print JSON.")
   var json = false
 
@@ -52,7 +55,8 @@ struct Bench: ParsableCommand {
     var rows: [BenchmarkRow] = []
     for w in workloads {
       if !json { FileHandle.standardError.write("running \(w.id) …\n".data(using: .utf8)!) }
-      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak, clock: BenchmarkClock(rawValue: clock) ?? .wall))
+      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak, clock: BenchmarkClock(rawValue: clock) ?? .wall,
+                                    cachingPrimals: !noPrimalCache))
     }
     let report = BenchmarkReport(threads: threads, repeats: repeats, sgemmPeakGFLOPPerSecond: peak, rows: rows,
                                  clock: BenchmarkClock(rawValue: clock) ?? .wall)

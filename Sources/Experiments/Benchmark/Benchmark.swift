@@ -18,9 +18,10 @@ public struct BenchmarkRow: Sendable, Codable {
   public var gradientGFLOP: Double
   public var gradientGFLOPPerSecond: Double
   public var fractionOfPeak: Double
-  public var referenceGradientMs: Double
-  public var referenceHvpMs: Double
-  public var referenceLanczos20Ms: Double
+  /// The reference times (nil for workloads without one: JSON has no NaN).
+  public var referenceGradientMs: Double?
+  public var referenceHvpMs: Double?
+  public var referenceLanczos20Ms: Double?
 }
 
 public struct BenchmarkReport: Sendable, Codable {
@@ -120,7 +121,7 @@ public enum Benchmark {
   }
 
   public static func run(_ w: Workload, repeats: Int, peak: Double, lanczosRepeats: Int = 3,
-                         clock: BenchmarkClock = .wall) throws -> BenchmarkRow {
+                         clock: BenchmarkClock = .wall, cachingPrimals: Bool = true) throws -> BenchmarkRow {
     let net = w.network
     let params: [Tensor<Float>] = net.initialParameters(seed: 0)
     var buffers: [Tensor<Float>] = net.initialBuffers()
@@ -141,9 +142,10 @@ public enum Benchmark {
       { _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v, gradient: false) },
     ])
     let (grad, step, hvp) = (medians[0], medians[1], medians[2])
-    let op = net.hessianOperator(parameters: params, buffers: buffers, batch: w.batch)
     // Exactly 20 operator applications, as in the reference measurements (no explicit residual).
+    // A fresh operator each time: its first application records the primals the others replay.
     let lanczosMs = try medianMs(repeats: lanczosRepeats, warmup: 1, clock: clock) {
+      let op = net.hessianOperator(parameters: params, buffers: buffers, batch: w.batch, cachingPrimals: cachingPrimals)
       _ = try lanczos(op, iterations: 20, seed: 1, explicitResiduals: false)
     }
     let rate = flops / (grad / 1e3) / 1e9
@@ -153,9 +155,12 @@ public enum Benchmark {
       workload: w.id, summary: w.summary, parameters: net.parameterCount, parallelism: parallelism,
       gradientMs: grad, sgdMomentumStepMs: step,
       hvpMs: hvp, hvpOverGradient: hvp / grad, lanczos20Ms: lanczosMs, gradientGFLOP: flops / 1e9,
-      gradientGFLOPPerSecond: rate, fractionOfPeak: rate / peak, referenceGradientMs: w.reference.gradient,
-      referenceHvpMs: w.reference.hvp, referenceLanczos20Ms: w.reference.lanczos20)
+      gradientGFLOPPerSecond: rate, fractionOfPeak: rate / peak, referenceGradientMs: known(w.reference.gradient),
+      referenceHvpMs: known(w.reference.hvp), referenceLanczos20Ms: known(w.reference.lanczos20))
   }
+
+  /// A reference time, nil where the workload has none (NaN in `Workload.reference`).
+  static func known(_ ms: Double) -> Double? { ms.isNaN ? nil : ms }
 
   /// The report as a Markdown table.
   public static func markdown(_ r: BenchmarkReport) -> String {
@@ -165,7 +170,7 @@ public enum Benchmark {
       "| workload | params | threads as | gradient ms (ref) | SGD-momentum step ms | HVP ms (ref) | HVP/grad | 20 Lanczos ms (ref) | gradient GFLOP/s (% peak) |",
       "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    func ref(_ x: Double, _ f: String) -> String { x.isNaN ? "–" : String(format: f, x) }
+    func ref(_ x: Double?, _ f: String) -> String { x.map { String(format: f, $0) } ?? "–" }
     for row in r.rows {
       lines.append(String(
         format: "| %@ %@ | %d | %@ | %.2f (%@) | %.2f | %.2f (%@) | %.2f | %.0f (%@) | %.1f (%.0f%%) |",
@@ -173,7 +178,11 @@ public enum Benchmark {
         row.sgdMomentumStepMs, row.hvpMs, ref(row.referenceHvpMs, "%.1f"), row.hvpOverGradient, row.lanczos20Ms,
         ref(row.referenceLanczos20Ms, "%.0f"), row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
     }
-    let referenced = r.rows.filter { !$0.referenceGradientMs.isNaN }
+    let referenced = r.rows.compactMap { row in
+      row.referenceGradientMs.flatMap { g in
+        row.referenceHvpMs.flatMap { h in row.referenceLanczos20Ms.map { (row.workload, g, h, $0) } }
+      }
+    }
     if !referenced.isEmpty && r.threads != Workload.referenceThreads {
       lines += ["", "(ref): best of JAX and PyTorch with \(Workload.referenceThreads) threads; this run used \(r.threads)."]
     } else if !referenced.isEmpty && r.sgemmPeakGFLOPPerSecond > 0 {
@@ -181,8 +190,7 @@ public enum Benchmark {
       // another sgemm peak is compared fairly against them scaled by the ratio of the peaks.
       let scale = r.referencePeakGFLOPPerSecond / r.sgemmPeakGFLOPPerSecond
       let scaled = referenced.map {
-        String(format: "%@ %.2f / %.1f / %.0f ms", $0.workload, $0.referenceGradientMs * scale,
-               $0.referenceHvpMs * scale, $0.referenceLanczos20Ms * scale)
+        String(format: "%@ %.2f / %.1f / %.0f ms", $0.0, $0.1 * scale, $0.2 * scale, $0.3 * scale)
       }
       lines += ["", String(
         format: "(ref): best of JAX and PyTorch, measured on a machine with an sgemm peak of about %.0f GFLOP/s. Scaled to this run's peak (× %.2f), gradient / HVP / 20 Lanczos: %@.",

@@ -112,8 +112,15 @@ extension Dual {
   public static func matmul(_ a: Dual, transposeA: Bool = false, _ b: Dual, transposeB: Bool = false)
     -> Dual
   {
-    Dual(Tensor.matmul(a.primal, transposeA: transposeA, b.primal, transposeB: transposeB),
-         tangent: productTangent(a, transposeA, b, transposeB))
+    Dual(productPrimal(a.primal, transposeA, b.primal, transposeB), tangent: productTangent(a, transposeA, b, transposeB))
+  }
+
+  /// op(A)·op(B), through the current `PrimalCache` when one serves this thread.
+  @usableFromInline
+  static func productPrimal(_ a: Tensor<S>, _ transposeA: Bool, _ b: Tensor<S>, _ transposeB: Bool) -> Tensor<S> {
+    cachedProduct(shape: Tensor.matmulPlan(a, transposeA, b, transposeB).shape) {
+      Tensor.matmul(a, transposeA: transposeA, b, transposeB: transposeB)
+    }
   }
 
   /// op(Ȧ)·op(B) + op(A)·op(Ḃ), nil when neither factor has a tangent. The second term is

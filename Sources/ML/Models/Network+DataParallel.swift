@@ -31,7 +31,7 @@ extension Network {
     parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode, rng: SplitMix64,
     shards: [Range<Int>]
   ) -> (loss: S, gradient: [Tensor<S>], logits: Tensor<S>) {
-    let parts = runShards(shards, of: batch) { sub, weight in
+    let parts = runShards(shards, of: batch) { _, sub, weight in
       var logits = Tensor<S>(zeros: [0])
       let (value, grad) = valueAndGradient(at: parameters, seed: weight) { vars in
         let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: mode, rng: rng)
@@ -46,11 +46,14 @@ extension Network {
 
   func shardedHessianVectorProduct<S>(
     parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>], gradient: Bool,
-    shards: [Range<Int>]
+    shards: [Range<Int>], primalCaches: PrimalCaches<S>? = nil
   ) -> (loss: S, gradient: [Tensor<S>], hvp: [Tensor<S>]) {
-    let parts = runShards(shards, of: batch) { sub, weight in
-      ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient, seed: weight) { vars in
-        objective(vars, batch: sub, context: ForwardContext(parameters: vars, buffers: buffers, mode: .curvature))
+    let caches = primalCaches?.caches(for: shards)
+    let parts = runShards(shards, of: batch) { i, sub, weight in
+      PrimalCache.run(caches?[i]) {
+        ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient, seed: weight) { vars in
+          objective(vars, batch: sub, context: ForwardContext(parameters: vars, buffers: buffers, mode: .curvature))
+        }
       }
     }
     return (weightedLoss(parts.map(\.value), shards, batch.count), gradient ? sum(parts.map(\.gradient)) : [],
@@ -60,18 +63,18 @@ extension Network {
   func shardedEvaluate<S>(
     parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, mode: ForwardMode, shards: [Range<Int>]
   ) -> (loss: S, logits: Tensor<S>) {
-    let parts = runShards(shards, of: batch) { sub, _ in
+    let parts = runShards(shards, of: batch) { _, sub, _ in
       evaluate(parameters: parameters, buffers: buffers, batch: sub, mode: mode)
     }
     return (weightedLoss(parts.map(\.loss), shards, batch.count), Tensor.concatenated(parts.map(\.logits), alongAxis: 0))
   }
 
-  /// `body(shard batch, b_i/B)` for every shard, concurrently; results in shard order.
-  private func runShards<S, R>(_ shards: [Range<Int>], of batch: Batch<S>, _ body: (Batch<S>, S) -> R) -> [R] {
+  /// `body(i, shard batch, b_i/B)` for every shard i, concurrently; results in shard order.
+  private func runShards<S, R>(_ shards: [Range<Int>], of batch: Batch<S>, _ body: (Int, Batch<S>, S) -> R) -> [R] {
     var results = [R?](repeating: nil, count: shards.count)
     results.withUnsafeMutableBufferPointer { out in
       Parallelism.forEachShard(shards.count) { i in
-        out[i] = body(batch.examples(shards[i]), S(shards[i].count) / S(batch.count))
+        out[i] = body(i, batch.examples(shards[i]), S(shards[i].count) / S(batch.count))
       }
     }
     return results.map { $0! }

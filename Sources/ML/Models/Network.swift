@@ -122,17 +122,24 @@ public struct Network: Sendable {
   /// The exact Hessian-vector product of the training loss on `batch` (BatchNorm with batch
   /// statistics, dropout off: `ForwardMode.curvature`). With `gradient: false` only H·v is
   /// computed and the returned gradient is empty.
+  ///
+  /// `primalCaches`, when given, keeps the products' primals of the first call and replays them
+  /// in later calls (see `PrimalCache`): only for calls at the same parameters, buffers and batch.
   public func hessianVectorProduct<S>(
-    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>], gradient: Bool = true
+    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, direction v: [Tensor<S>], gradient: Bool = true,
+    primalCaches: PrimalCaches<S>? = nil
   ) -> (loss: S, gradient: [Tensor<S>], hvp: [Tensor<S>]) {
     if let shards = shardRanges(examples: batch.count, mode: .curvature) {
       return shardedHessianVectorProduct(parameters: parameters, buffers: buffers, batch: batch, direction: v,
-                                         gradient: gradient, shards: shards)
+                                         gradient: gradient, shards: shards, primalCaches: primalCaches)
     }
     Parallelism.useBLASThreads()
-    let r = ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient) { vars in
-      let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: .curvature)
-      return objective(vars, batch: batch, context: ctx)
+    let cache = primalCaches?.caches(for: [0..<batch.count])[0]
+    let r = PrimalCache.run(cache) {
+      ML.hessianVectorProduct(at: parameters, direction: v, gradient: gradient) { vars in
+        let ctx = ForwardContext(parameters: vars, buffers: buffers, mode: .curvature)
+        return objective(vars, batch: batch, context: ctx)
+      }
     }
     return (r.value, r.gradient, r.hvp)
   }

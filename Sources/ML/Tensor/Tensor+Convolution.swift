@@ -289,7 +289,8 @@ extension Dual {
   public static func col2imProduct(_ gy: Dual, _ w: Dual, _ g: WindowGeometry, primal: Bool = true) -> Dual {
     let t = bilinearTangent(gy, w, { Tensor.col2imProduct($0, $1, g) },
                             adding: { Tensor.col2imProduct($0, $1, g, addingTo: &$2) })
-    return Dual(primal ? Tensor.col2imProduct(gy.primal, w.primal, g) : Tensor(uninitializedShape: g.inputShape),
+    return Dual(primal ? cachedProduct(shape: g.inputShape) { Tensor.col2imProduct(gy.primal, w.primal, g) }
+                       : Tensor(uninitializedShape: g.inputShape),
                 tangent: t)
   }
 }

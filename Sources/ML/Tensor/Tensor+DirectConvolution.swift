@@ -461,7 +461,8 @@ extension Dual {
   /// im2col(x)·W, bilinear: the tangent im2col(ẋ)·W + im2col(x)·Ẇ is accumulated into one tensor.
   @inlinable
   public static func directConv(_ x: Dual, _ w: Dual, _ g: WindowGeometry) -> Dual {
-    Dual(Tensor.directConv(x.primal, w.primal, g), tangent: directConvTangent(x, w, g))
+    Dual(cachedProduct(shape: [g.patchCount, w.shape[1]]) { Tensor.directConv(x.primal, w.primal, g) },
+         tangent: directConvTangent(x, w, g))
   }
 
   @inlinable
@@ -475,7 +476,8 @@ extension Dual {
   public static func directConvInputGradient(_ gy: Dual, _ w: Dual, _ g: WindowGeometry, primal: Bool = true) -> Dual {
     let t = bilinearTangent(gy, w, { Tensor.directConvInputGradient($0, $1, g) },
                             adding: { Tensor.directConvInputGradient($0, $1, g, addingTo: &$2) })
-    return Dual(primal ? Tensor.directConvInputGradient(gy.primal, w.primal, g) : Tensor(uninitializedShape: g.inputShape),
+    return Dual(primal ? cachedProduct(shape: g.inputShape) { Tensor.directConvInputGradient(gy.primal, w.primal, g) }
+                       : Tensor(uninitializedShape: g.inputShape),
                 tangent: t)
   }
 
@@ -488,7 +490,8 @@ extension Dual {
     let t = bilinearTangent(gy, x, { Tensor.directConvWeightGradient($1, $0, g) },
                             adding: { Tensor.directConvWeightGradient($1, $0, g, addingTo: &$2) })
     let shape = [g.patchSize, gy.shape[1]]
-    return Dual(primal ? Tensor.directConvWeightGradient(x.primal, gy.primal, g) : Tensor(uninitializedShape: shape),
+    return Dual(primal ? cachedProduct(shape: shape) { Tensor.directConvWeightGradient(x.primal, gy.primal, g) }
+                       : Tensor(uninitializedShape: shape),
                 tangent: t)
   }
 }
