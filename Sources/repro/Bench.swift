@@ -51,15 +51,14 @@ struct Bench: ParsableCommand {
       }
       workloads = workloads.filter { ids.contains($0.id) }
     }
+    let clockKind = BenchmarkClock(rawValue: clock) ?? .wall
     let peak = Benchmark.sgemmPeak()
     var rows: [BenchmarkRow] = []
     for w in workloads {
       if !json { FileHandle.standardError.write("running \(w.id) …\n".data(using: .utf8)!) }
-      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak, clock: BenchmarkClock(rawValue: clock) ?? .wall,
-                                    cachingPrimals: !noPrimalCache))
+      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak, clock: clockKind, cachingPrimals: !noPrimalCache))
     }
-    let report = BenchmarkReport(threads: threads, repeats: repeats, sgemmPeakGFLOPPerSecond: peak, rows: rows,
-                                 clock: BenchmarkClock(rawValue: clock) ?? .wall)
+    let report = BenchmarkReport(threads: threads, repeats: repeats, sgemmPeakGFLOPPerSecond: peak, rows: rows, clock: clockKind)
     if json {
       let enc = JSONEncoder()
       enc.outputFormatting = [.prettyPrinted, .sortedKeys]

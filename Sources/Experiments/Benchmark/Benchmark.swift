@@ -79,12 +79,7 @@ public enum Benchmark {
   /// The times of `repeats` runs after the warm-up of `medianMs`, fastest first.
   public static func sortedMs(repeats: Int, warmup: Int = 2, warmupSeconds: Double = 0.3, clock: BenchmarkClock = .wall,
                               _ body: () throws -> Void) rethrows -> [Double] {
-    let warmupStart = DispatchTime.now().uptimeNanoseconds
-    var warmed = 0
-    while warmed < warmup || Double(DispatchTime.now().uptimeNanoseconds - warmupStart) / 1e9 < warmupSeconds {
-      try body()
-      warmed += 1
-    }
+    try warmUp(runs: warmup, seconds: warmupSeconds, body)
     var times: [Double] = []
     for _ in 0..<max(repeats, 1) {
       let t0 = clock.now()
@@ -94,12 +89,22 @@ public enum Benchmark {
     return times.sorted()
   }
 
+  /// Runs `body` at least `runs` times and for at least `seconds` of wall time, untimed.
+  static func warmUp(runs: Int = 2, seconds: Double = 0.3, _ body: () throws -> Void) rethrows {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var done = 0
+    while done < runs || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds {
+      try body()
+      done += 1
+    }
+  }
+
   /// Median times of several computations measured in turn (one run of each per round), after
   /// each one's warm-up: a slow spell of a shared machine then lands on all of them alike, and
   /// their ratios (HVP/gradient) hold where back-to-back blocks of runs would skew them.
   public static func interleavedMedianMs(repeats: Int, clock: BenchmarkClock = .wall,
                                          _ bodies: [() -> Void]) -> [Double] {
-    for body in bodies { _ = sortedMs(repeats: 0, clock: clock, body) }
+    for body in bodies { warmUp(body) }
     var times = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<max(repeats, 1) {
       for (i, body) in bodies.enumerated() {
@@ -178,10 +183,10 @@ public enum Benchmark {
         row.sgdMomentumStepMs, row.hvpMs, ref(row.referenceHvpMs, "%.1f"), row.hvpOverGradient, row.lanczos20Ms,
         ref(row.referenceLanczos20Ms, "%.0f"), row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
     }
-    let referenced = r.rows.compactMap { row in
-      row.referenceGradientMs.flatMap { g in
-        row.referenceHvpMs.flatMap { h in row.referenceLanczos20Ms.map { (row.workload, g, h, $0) } }
-      }
+    var referenced: [(workload: String, gradient: Double, hvp: Double, lanczos: Double)] = []
+    for row in r.rows {
+      guard let g = row.referenceGradientMs, let h = row.referenceHvpMs, let l = row.referenceLanczos20Ms else { continue }
+      referenced.append((row.workload, g, h, l))
     }
     if !referenced.isEmpty && r.threads != Workload.referenceThreads {
       lines += ["", "(ref): best of JAX and PyTorch with \(Workload.referenceThreads) threads; this run used \(r.threads)."]
@@ -190,7 +195,7 @@ public enum Benchmark {
       // another sgemm peak is compared fairly against them scaled by the ratio of the peaks.
       let scale = r.referencePeakGFLOPPerSecond / r.sgemmPeakGFLOPPerSecond
       let scaled = referenced.map {
-        String(format: "%@ %.2f / %.1f / %.0f ms", $0.0, $0.1 * scale, $0.2 * scale, $0.3 * scale)
+        String(format: "%@ %.2f / %.1f / %.0f ms", $0.workload, $0.gradient * scale, $0.hvp * scale, $0.lanczos * scale)
       }
       lines += ["", String(
         format: "(ref): best of JAX and PyTorch, measured on a machine with an sgemm peak of about %.0f GFLOP/s. Scaled to this run's peak (× %.2f), gradient / HVP / 20 Lanczos: %@.",

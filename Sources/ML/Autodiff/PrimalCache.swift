@@ -42,7 +42,7 @@ public final class PrimalCache<S: TensorScalar> {
     let previous = pthread_getspecific(primalCacheKey)
     pthread_setspecific(primalCacheKey, Unmanaged.passUnretained(self as AnyObject).toOpaque())
     defer { pthread_setspecific(primalCacheKey, previous) }
-    let result = withExtendedLifetime(self) { body() }
+    let result = body()
     switch phase {
     case .recording: phase = .replaying
     case .replaying:

@@ -59,10 +59,9 @@ func directConvProduct<S>(_ x: Variable<S>, _ kernel: Variable<S>, _ geometry: W
   let y = Dual.directConv(xv, w, geometry)
   // Cotangents whose primal nobody reads get their tangents only (see `Variable.matmul`).
   let primal = kernel.needsPrimalCotangent, primalX = x.needsPrimalCotangent
+  let direct = Tensor<S>.directConvInputSupports(geometry)
   return Variable.record(y, inputs: [x, kernel], cotangentUse: .bilinear) { g, needs in
-    let gx = !needs[0] ? nil
-      : Tensor<S>.directConvInputSupports(geometry) ? Dual.directConvInputGradient(g, w, geometry, primal: primalX)
-      : Dual.col2imProduct(g, w, geometry, primal: primalX)
+    let gx = needs[0] ? Dual.col2imProduct(g, w, geometry, direct: direct, primal: primalX) : nil
     let gw = needs[1] ? Dual.directConvWeightGradient(xv, g, geometry, primal: primal) : nil
     return [gx, gw]
   }

@@ -284,13 +284,19 @@ extension Dual {
   }
 
   /// col2im(Ȳ·Wᵀ), bilinear in (Ȳ, W): its tangent is col2im(Ẏ̄·Wᵀ) + col2im(Ȳ·Ẇᵀ),
-  /// accumulated into one tensor.
+  /// accumulated into one tensor. With `direct` every product runs on the direct kernel
+  /// (`Tensor.directConvInputGradient`, for geometries `directConvInputSupports` accepts), else
+  /// through GEMM (`Tensor.col2imProduct`). With `primal: false` the primal is left
+  /// uninitialized (nobody reads it, see `CotangentUse`).
   @inlinable
-  public static func col2imProduct(_ gy: Dual, _ w: Dual, _ g: WindowGeometry, primal: Bool = true) -> Dual {
-    let t = bilinearTangent(gy, w, { Tensor.col2imProduct($0, $1, g) },
-                            adding: { Tensor.col2imProduct($0, $1, g, addingTo: &$2) })
-    return Dual(primal ? cachedProduct(shape: g.inputShape) { Tensor.col2imProduct(gy.primal, w.primal, g) }
-                       : Tensor(uninitializedShape: g.inputShape),
+  public static func col2imProduct(
+    _ gy: Dual, _ w: Dual, _ g: WindowGeometry, direct: Bool = false, primal: Bool = true
+  ) -> Dual {
+    let f: (Tensor<S>, Tensor<S>) -> Tensor<S> = direct
+      ? { Tensor.directConvInputGradient($0, $1, g) } : { Tensor.col2imProduct($0, $1, g) }
+    let t = bilinearTangent(gy, w, f, adding: direct
+      ? { Tensor.directConvInputGradient($0, $1, g, addingTo: &$2) } : { Tensor.col2imProduct($0, $1, g, addingTo: &$2) })
+    return Dual(primal ? cachedProduct(shape: g.inputShape) { f(gy.primal, w.primal) } : Tensor(uninitializedShape: g.inputShape),
                 tangent: t)
   }
 }

@@ -470,17 +470,6 @@ extension Dual {
     bilinearTangent(x, w, { Tensor.directConv($0, $1, g) }, adding: { Tensor.directConv($0, $1, g, addingTo: &$2) })
   }
 
-  /// col2im(Ȳ·Wᵀ), bilinear in (Ȳ, W): tangent col2im(Ẏ̄·Wᵀ) + col2im(Ȳ·Ẇᵀ), accumulated.
-  /// With `primal: false` the primal is left uninitialized (nobody reads it, see `CotangentUse`).
-  @inlinable
-  public static func directConvInputGradient(_ gy: Dual, _ w: Dual, _ g: WindowGeometry, primal: Bool = true) -> Dual {
-    let t = bilinearTangent(gy, w, { Tensor.directConvInputGradient($0, $1, g) },
-                            adding: { Tensor.directConvInputGradient($0, $1, g, addingTo: &$2) })
-    return Dual(primal ? cachedProduct(shape: g.inputShape) { Tensor.directConvInputGradient(gy.primal, w.primal, g) }
-                       : Tensor(uninitializedShape: g.inputShape),
-                tangent: t)
-  }
-
   /// im2col(x)ᵀ·Ȳ, bilinear in (x, Ȳ); tangent im2col(x)ᵀ·Ẏ̄ + im2col(ẋ)ᵀ·Ȳ. With
   /// `primal: false` the primal is left uninitialized (a parameter's gradient during an
   /// HVP-only pass, see `Dual.matmulTangentOnly`).
