@@ -75,38 +75,21 @@ func report(_ s: RunSummary) {
   }
 }
 
-/// A command named after an experiment: `repro fig2 --small`.
-protocol ExperimentCommand: ParsableCommand {
-  static var experimentID: String { get }
-  var options: ExperimentOptions { get }
-}
+/// `repro <experiment> [options]`: any experiment of the registry by its id (`repro fig2
+/// --small`). It is the tool's default subcommand, so adding an experiment to
+/// `ExperimentRegistry.all` is all it takes to get its command, its `repro list` line and its
+/// time estimate.
+struct RunExperiment: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Run one experiment: repro <experiment> [--small] … (or repro run <experiment> …).",
+    discussion: "Experiments:\n" + ExperimentRegistry.all.map { "  \($0.id)  \($0.title) (\($0.paperReference))" }.joined(separator: "\n"))
+  @Argument(help: "Experiment id: \(ExperimentRegistry.all.map(\.id).joined(separator: ", ")).") var experiment: String
+  @OptionGroup var options: ExperimentOptions
 
-extension ExperimentCommand {
   func run() throws {
-    let e = try ExperimentRegistry.named(Self.experimentID)
-    report(try e.run(try options.runOptions()))
+    report(try ExperimentRegistry.named(experiment).run(try options.runOptions()))
   }
-}
-
-struct Fig1Command: ExperimentCommand {
-  static let experimentID = "fig1"
-  static let configuration = CommandConfiguration(
-    commandName: "fig1", abstract: "Fig 1 (Fig 7): warmup, a flatter init and normalization each train where the plain model fails.")
-  @OptionGroup var options: ExperimentOptions
-}
-
-struct Fig2Command: ExperimentCommand {
-  static let experimentID = "fig2"
-  static let configuration = CommandConfiguration(
-    commandName: "fig2", abstract: "Fig 2 (Figs 9–12): λ1 at initialization and mid-training vs learning rate.")
-  @OptionGroup var options: ExperimentOptions
-}
-
-struct Fig3Command: ExperimentCommand {
-  static let experimentID = "fig3"
-  static let configuration = CommandConfiguration(
-    commandName: "fig3", abstract: "Fig 3 (Figs 8, 13): λ1 and 2/η over training for lettered runs of the stability sweep.")
-  @OptionGroup var options: ExperimentOptions
 }
 
 struct All: ParsableCommand {

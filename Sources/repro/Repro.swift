@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 
 /// The command-line tool. Each subcommand lives in its own file; this one only lists them.
 @main
@@ -6,11 +7,10 @@ struct Repro: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "repro",
     abstract: "Reproduce the figures and tables of Gilmer et al. (ICLR 2022) on a CPU.",
+    discussion: "Experiments (repro <id> --small): " + ExperimentRegistry.all.map(\.id).joined(separator: ", ") + ".",
     subcommands: [
       List.self,
-      Fig1Command.self,
-      Fig2Command.self,
-      Fig3Command.self,
+      RunExperiment.self,
       All.self,
       Render.self,
       Check.self,
@@ -18,5 +18,6 @@ struct Repro: ParsableCommand {
       DataCommand.self,
       Gallery.self,
       Hessian.self,
-    ])
+    ],
+    defaultSubcommand: RunExperiment.self)
 }

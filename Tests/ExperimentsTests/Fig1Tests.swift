@@ -8,10 +8,11 @@ import Testing
 struct Fig1Tests {
   static let roles = StabilityRoles(plain: "resmlp-none", flatterInit: "resmlp-fixup", worseInit: "resmlp-none-x1.5", normalized: "resmlp-ln")
 
-  static func point(_ model: String, _ eta: Double, warmup: Int = 0, _ status: StabilityOutcome.Status,
+  static func point(_ model: String, _ eta: Double, warmup: Int = 0, _ status: TrainingOutcome.Status,
                     loss: Double? = nil, accuracy: Double? = nil) -> StabilityPoint {
-    StabilityPoint(model: model, learningRate: eta, warmup: warmup, seed: 0, status: status, lambdaInit: 10,
-                   lambdaMid: status == .trained ? 1 / eta : nil, lambdaMidStep: 15, lambdaMidLearningRate: eta,
+    StabilityPoint(model: model, learningRate: eta, warmup: warmup, seed: 0, status: status,
+                   lambdaInit: Lambda1(step: 0, learningRate: eta, value: 10, residual: 0),
+                   lambdaMid: status == .trained ? [Lambda1(step: 15, learningRate: eta, value: 1 / eta, residual: 0)] : [],
                    finalTrainLoss: loss, initialLoss: 2.3, testLoss: loss, testAccuracy: accuracy)
   }
 
@@ -34,14 +35,14 @@ struct Fig1Tests {
   @Test func f1HoldsWhenEveryFixTrainsWherePlainFails() {
     let c = Fig1.f1(Self.data())
     #expect(c.holds, "\(c.measured)")
-    #expect(c.measured.contains("no norm: largest trainable η 0.3"))
-    #expect(c.measured.contains("Fixup (flatter init; MetaInit pending): largest trainable η 3, trains where plain fails at η = 3"))
+    #expect(c.measured.contains("no norm: trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1)"))
+    #expect(c.measured.contains("Fixup (flatter init; MetaInit pending): trains up to η = 3 (1/1 seeds), fails at no larger η; trains where plain fails at η = 3"))
   }
 
   @Test func f1FailsWhenOneFixDoesNot() {
     let c = Fig1.f1(Self.data(failing: ["resmlp-fixup"]))
     #expect(!c.holds)
-    #expect(c.measured.contains("Fixup (flatter init; MetaInit pending): largest trainable η 0.3, trains where plain fails at η = none"))
+    #expect(c.measured.contains("Fixup (flatter init; MetaInit pending): trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1); trains where plain fails at η = none"))
   }
 
   @Test func f1FailsWhenThePlainModelNeverFails() {
@@ -65,22 +66,33 @@ struct Fig1Tests {
     #expect(!Fig1.f2(d).holds)
   }
 
-  static func trace(_ letter: String, warmup: Int, status: StabilityOutcome.Status, ratios: [Double]) -> LetteredRun {
-    let etas = ratios.indices.map { warmup > 0 ? 3 * Double($0) / Double(ratios.count) : 3.0 }
+  /// A traced run at peak η 3 measured every 10 steps, with λ1·η_t/2 = `ratios`; with warmup the
+  /// rate rises linearly over `warmup` steps.
+  static func trace(_ letter: String, warmup: Int, status: TrainingOutcome.Status, ratios: [Double]) -> LetteredRun {
+    let steps = ratios.indices.map { 10 * $0 }
+    let etas = steps.map { warmup > 0 && $0 < warmup ? 3 * Double($0 + 1) / Double(warmup) : 3.0 }
     return LetteredRun(letter: letter, role: "", model: "resmlp-none", learningRate: 3, warmup: warmup, status: status,
-                       divergenceStep: status == .diverged ? 7 : nil, steps: ratios.indices.map { 5 * $0 },
-                       learningRates: etas, lambda1: zip(ratios, etas).map { $1 > 0 ? 2 * $0 / $1 : 10 })
+                       failureStep: status.failed ? 7 : nil, steps: steps, learningRates: etas,
+                       lambda1: zip(ratios, etas).map { 2 * $0 / $1 })
   }
 
-  @Test func f3ComparesTheTracesWithTwoOverEta() {
+  @Test func f3WantsTheWarmupRunToTrackTwoOverEta() {
     var d = Self.data()
+    // A starts above 2/η and diverges; B falls during warmup and, once in the band, stays in
+    // it for 3 of 4 measurements (75 % ≥ 60 %).
     d.traces = [Self.trace("A", warmup: 0, status: .diverged, ratios: [1.5, 4]),
-                Self.trace("B", warmup: 10, status: .trained, ratios: [0, 0.6, 0.9, 1.05])]
+                Self.trace("B", warmup: 100, status: .trained, ratios: [0.05, 0.2, 0.6, 0.9, 1.3, 1.1, 0.8])]
     let c = Fig1.f3(d)
     #expect(c.holds, "\(c.measured)")
-    #expect(c.measured.contains("max λ1·η_t/2 = 4, diverged at step 7") && c.measured.contains("max λ1·η_t/2 = 1.05, trained"))
-    d.traces[1] = Self.trace("B", warmup: 10, status: .trained, ratios: [0, 0.6, 1.4])
+    #expect(c.measured.contains("λ1₀·η/2 = 1.5, diverged at step 7"))
+    #expect(c.measured.contains("reaches 2/η_t's band at step 20, then 4 of 5 warmup measurements inside"), "\(c.measured)")
+    // Mostly below the band after reaching it: λ1 falls, but does not track 2/η_t.
+    d.traces[1] = Self.trace("B", warmup: 100, status: .trained, ratios: [0.05, 0.6, 0.3, 0.2, 0.2, 0.3])
     #expect(!Fig1.f3(d).holds)
+    // A collapse without warmup is a failure as a divergence is.
+    d.traces = [Self.trace("A", warmup: 0, status: .collapsed, ratios: [1.5, 4]),
+                Self.trace("B", warmup: 100, status: .trained, ratios: [0.05, 0.2, 0.6, 0.9, 1.1, 1.0])]
+    #expect(Fig1.f3(d).holds)
     d.traces = []
     d.missing = ["A (diverges within a few steps)", "B (same η with warmup)"]
     #expect(!Fig1.f3(d).holds)
@@ -89,7 +101,7 @@ struct Fig1Tests {
   @Test func figureAndTableDrawHandMadeData() {
     var d = Self.data()
     d.traces = [Self.trace("A", warmup: 0, status: .diverged, ratios: [1.5, 4]),
-                Self.trace("B", warmup: 10, status: .trained, ratios: [0, 0.6, 0.9, 1.05])]
+                Self.trace("B", warmup: 30, status: .trained, ratios: [0.01, 0.6, 0.9, 1.05])]
     let fig = Fig1().figure(d, caption: "test")
     #expect(fig.rows == 1 && fig.cols == 3)
     #expect(!fig.scene().primitives.isEmpty)

@@ -19,11 +19,12 @@ struct PerformanceFigureTests {
         for w in [0, 50] {
           let ok = eta < 1 || w > 0
           points.append(StabilityPoint(model: m, learningRate: eta, warmup: w, seed: 0, status: ok ? .trained : .diverged,
-                                       lambdaInit: 5, finalTrainLoss: ok ? 0.5 : nil, initialLoss: 2.3, testAccuracy: ok ? 0.8 : nil))
+                                       lambdaInit: Lambda1(step: 0, learningRate: eta, value: 5, residual: 0), finalTrainLoss: ok ? 0.5 : nil, initialLoss: 2.3, testAccuracy: ok ? 0.8 : nil))
         }
       }
     }
-    let d = Fig2Data(models: models, momentum: 0.9, nesterov: nil, midStep: 100, points: points)
+    let d = Fig2Data(models: models, momentum: 0.9, nesterov: nil, midStep: 100, midSteps: [100],
+                     roles: StabilitySweep.settings(for: .tiny, seed: 0).roles, points: points)
     let extra = Fig2().additionalFigures(d, caption: "test")
     #expect(extra.map(\.suffix) == ["performance"])
     let fig = try #require(extra.first?.figure)

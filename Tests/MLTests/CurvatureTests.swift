@@ -150,3 +150,30 @@ struct ModelHessianTests {
     expectClose(pre.top, plain.top / 4, rtol: 1e-9)
   }
 }
+
+@Suite("Lanczos to a stated tolerance")
+struct LanczosToleranceTests {
+  func diagonal(_ d: [Double]) -> SymmetricOperator {
+    SymmetricOperator(dimension: d.count) { v in zip(d, v).map { $0 * $1 } }
+  }
+
+  @Test func reRunsUntilTheExplicitResidualMeetsTheBound() throws {
+    // A tight top cluster: 4 steps cannot resolve λ1 = 100 from 99.5, 99, …; the second pass
+    // (up to 120 steps) must, and the stated residual is the explicit one.
+    let spectrum = (0..<200).map { 100 - 0.5 * Double($0) }
+    let tolerance = 1e-4
+    let short = try lanczos(diagonal(spectrum), iterations: 4, seed: 2)
+    #expect(short.eigenpairs[0].residual > tolerance * short.top)
+    let (r, converged) = try lanczosToTolerance(diagonal(spectrum), iterations: 4, maxIterations: 120, tolerance: tolerance, seed: 2)
+    #expect(converged)
+    #expect(r.eigenpairs[0].residual <= tolerance * abs(r.top))
+    #expect(abs(r.top - 100) <= r.eigenpairs[0].residual + 1e-9)
+  }
+
+  @Test func flagsWhatItCannotConverge() throws {
+    let spectrum = (0..<200).map { 100 - 0.01 * Double($0) }
+    let (r, converged) = try lanczosToTolerance(diagonal(spectrum), iterations: 3, maxIterations: 6, tolerance: 1e-8, seed: 2)
+    #expect(!converged && r.eigenpairs[0].residual > 1e-8 * abs(r.top))
+    #expect(r.iterations == 6)
+  }
+}

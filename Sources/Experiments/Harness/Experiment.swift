@@ -38,6 +38,8 @@ public protocol Experiment: Sendable {
   func estimatedSeconds(_ scale: ExperimentScale) -> Double?
 
   func settings(for scale: ExperimentScale, seed: UInt64) -> Settings
+  /// Throws a readable error for settings no run can train with (after `--set` overrides).
+  func validate(_ settings: Settings) throws
   func runs(_ settings: Settings) -> [Run]
   /// Runs chosen from the stored results of `runs` by a stated rule (Fig 3's lettered runs,
   /// traced in detail): trained once every run of `runs` is stored, keyed like any other run.
@@ -60,6 +62,7 @@ public protocol Experiment: Sendable {
 
 extension Experiment {
   public var sweepID: String { id }
+  public func validate(_ settings: Settings) throws {}
   public func followUpRuns(_ settings: Settings, results: [(run: Run, outcome: Outcome)]) -> [Run] { [] }
   public func additionalFigures(_ data: FigureData, caption: String) -> [(suffix: String, figure: Figure)] { [] }
 }

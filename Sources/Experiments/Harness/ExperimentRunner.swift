@@ -46,6 +46,7 @@ public struct ExperimentRunner<E: Experiment> {
   public func resolvedSettings() throws -> E.Settings {
     var s = experiment.settings(for: options.scale, seed: options.seed)
     try s.apply(overrides: options.overrides)
+    try experiment.validate(s)
     return s
   }
 

@@ -14,6 +14,8 @@ public struct Fig1Data: Codable, Sendable {
   public var traces: [LetteredRun]
   /// Traces the sweep had no run for (reported, not faked).
   public var missing: [String]
+  /// Boundaries per method (largest trained η, first failing η, seeds' agreement).
+  public var boundaries: [String]?
 }
 
 /// Fig 1 (and Fig 7): without normalization, three fixes (warmup, a flatter initialization,
@@ -53,21 +55,23 @@ public struct Fig1: StabilitySweepExperiment {
     d.points.filter { $0.model == m.model && $0.warmup == m.warmup }
   }
 
-  public func runs(_ s: StabilitySettings) -> [StabilityRun] {
+  public func runs(_ s: StabilitySettings) -> [TrainingRecipe] {
     StabilitySweep.runs(s, models: [s.roles.plain, s.roles.flatterInit, s.roles.normalized].contains)
   }
 
   /// Picks A and B of Fig 3, traced: the same keys Fig 3 trains, so nothing trains twice.
-  public func followUpRuns(_ s: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> [StabilityRun] {
-    Fig3.tracedPicks(results, roles: s.roles, limit: 2)
+  public func followUpRuns(_ s: StabilitySettings, results: [(run: TrainingRecipe, outcome: TrainingOutcome)]) -> [TrainingRecipe] {
+    Fig3.tracedPicks(results, settings: s, limit: 2)
   }
 
-  public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig1Data {
+  public func figureData(settings: StabilitySettings, results: [(run: TrainingRecipe, outcome: TrainingOutcome)]) -> Fig1Data {
     let shown = [settings.roles.plain, settings.roles.flatterInit, settings.roles.normalized]
-    let points = Fig2().figureData(settings: settings, results: results).points.filter { shown.contains($0.model) }
-    let (traces, missing) = Fig3.letteredRuns(results, roles: settings.roles, limit: 2)
-    return Fig1Data(roles: settings.roles, warmup: settings.warmups.filter { $0 > 0 }.min() ?? 0,
-                    lossCeiling: PerformancePanel.lossCeiling(points), points: points, traces: traces, missing: missing)
+    let points = Fig2.data(settings, results).points.filter { shown.contains($0.model) }
+    let (traces, missing) = Fig3.letteredRuns(results, settings: settings, limit: 2)
+    var d = Fig1Data(roles: settings.roles, warmup: settings.warmups.filter { $0 > 0 }.min() ?? 0,
+                     lossCeiling: PerformancePanel.lossCeiling(points), points: points, traces: traces, missing: missing)
+    d.boundaries = Self.methods(d).map { m in "\(m.label): \(StabilityClaims.boundary(points, model: m.model, warmup: m.warmup).text)" }
+    return d
   }
 
   // MARK: Claims
@@ -76,30 +80,26 @@ public struct Fig1: StabilitySweepExperiment {
 
   static func fmt(_ x: Double) -> String { String(format: "%.3g", x) }
 
-  /// F1: each fix trains at some peak η (same seed) at which the plain model without warmup
-  /// fails (diverges or does not train).
+  /// F1: each fix trains at some peak η at which the plain model without warmup fails
+  /// (majority of seeds on both sides; failing is diverging or collapsing).
   public static func f1(_ d: Fig1Data) -> ClaimOutcome {
     let all = methods(d)
-    let plain = points(d, all[0])
-    let plainFails = Set(plain.filter { $0.status != .trained }.map { PairKey(eta: $0.learningRate, seed: $0.seed) })
-    func largest(_ pts: [StabilityPoint]) -> String {
-      pts.filter { $0.status == .trained }.map(\.learningRate).max().map(fmt) ?? "none"
-    }
-    var parts = ["\(all[0].label): largest trainable η \(largest(plain))"]
+    let plain = all[0]
+    let etas = Set(d.points.map(\.learningRate)).sorted()
+    let plainFails = etas.filter { StabilityClaims.cell(d.points, model: plain.model, eta: $0, warmup: 0)?.fails ?? false }
+    var parts = ["\(plain.label): \(StabilityClaims.boundary(d.points, model: plain.model, warmup: 0).text)"]
     var holds = !plainFails.isEmpty && all.count == 4
     for m in all.dropFirst() {
-      let pts = points(d, m)
-      let unlocked = pts.filter { $0.status == .trained && plainFails.contains(PairKey(eta: $0.learningRate, seed: $0.seed)) }
-        .map(\.learningRate)
+      let unlocked = plainFails.filter { StabilityClaims.cell(d.points, model: m.model, eta: $0, warmup: m.warmup)?.trains ?? false }
       if unlocked.isEmpty { holds = false }
-      let at = unlocked.isEmpty ? "none" : Set(unlocked).sorted().map(fmt).joined(separator: ", ")
-      parts.append("\(m.label): largest trainable η \(largest(pts)), trains where plain fails at η = \(at)")
+      let at = unlocked.isEmpty ? "none" : unlocked.map(fmt).joined(separator: ", ")
+      parts.append("\(m.label): \(StabilityClaims.boundary(d.points, model: m.model, warmup: m.warmup).text); trains where plain fails at η = \(at)")
     }
     if plainFails.isEmpty { parts.append("the plain model fails at no η of the grid") }
     if d.warmup == 0 { parts.append("no warmup in the grid") }
     return ClaimOutcome(
-      id: "F1", statement: "Without normalization, each fix (warmup, a flatter initialization, adding normalization) trains at a peak η where the plain model fails.",
-      check: "for each fix (plain + warmup; flatter init, here Fixup standing in for MetaInit; with normalization), some η and seed where it trains and the plain model without warmup diverges or does not train",
+      id: "F1", statement: "Three different methods which when applied to a WideResnet (w/o Batch Normalization) enable training at larger learning rates: learning rate warmup, MetaInit, and adding normalization layers.",
+      check: "each fix (plain + warmup; the flatter init, Fixup standing in for MetaInit; with normalization) trains, in a majority of seeds, at some peak η at which the plain model without warmup fails (diverges or collapses) in a majority of seeds",
       holds: holds, measured: parts.joined(separator: "; "))
   }
 
@@ -145,28 +145,9 @@ public struct Fig1: StabilitySweepExperiment {
       measured: pairs.count >= 3 ? "ρ = \(String(format: "%.2f", rho)) over \(pairs.count) trained runs" : "only \(pairs.count) trained runs with both numbers")
   }
 
-  /// F3: the largest λ1·η_t/2 along each trace (η_t the scheduled rate at the measured step).
-  /// B (with warmup) must stay ≲ 1 (C1's tolerance, 1.1); A (without warmup) must exceed 1 and
-  /// fail. A and B are Fig 3's picks, so the η_A rule is Fig 3's.
+  /// F3: Fig 1 right's two runs (Fig 3's A and B) against the shared warmup-tracking check.
   public static func f3(_ d: Fig1Data) -> ClaimOutcome {
-    func maxRatio(_ r: LetteredRun) -> Double {
-      zip(r.lambda1, r.learningRates).map { $0 * $1 / 2 }.filter(\.isFinite).max() ?? .nan
-    }
-    let a = d.traces.first { $0.letter == "A" }, b = d.traces.first { $0.letter == "B" }
-    var parts: [String] = []
-    if let a {
-      parts.append("without warmup (η = \(fmt(a.learningRate))): max λ1·η_t/2 = \(fmt(maxRatio(a))), \(a.status.rawValue)\(a.divergenceStep.map { " at step \($0)" } ?? "")")
-    }
-    if let b {
-      parts.append("with warmup \(b.warmup): max λ1·η_t/2 = \(fmt(maxRatio(b))), \(b.status.rawValue)")
-    }
-    if !d.missing.isEmpty { parts.append("no run: " + d.missing.joined(separator: "; ")) }
-    let holds = a.map { $0.status != .trained && maxRatio($0) > 1 } == true
-      && b.map { $0.status == .trained && maxRatio($0) <= StabilityClaims.c1Tolerance } == true
-    return ClaimOutcome(
-      id: "F3", statement: "With warmup λ1 stays ≲ 2/η_t throughout training; without warmup it exceeds 2/η and the model diverges.",
-      check: "the plain model at η_A (Fig 3's picks A and B, traced): without warmup max λ1·η_t/2 > 1 and the run fails (diverges or does not train); with warmup it trains with max λ1·η_t/2 ≤ \(StabilityClaims.c1Tolerance) (C1's tolerance)",
-      holds: holds, measured: parts.isEmpty ? "no traces" : parts.joined(separator: "; "))
+    WarmupTracking.claim(id: "F3", a: d.traces.first { $0.letter == "A" }, b: d.traces.first { $0.letter == "B" }, missing: d.missing)
   }
 
   // MARK: Figure and table
@@ -195,8 +176,8 @@ public struct Fig1: StabilitySweepExperiment {
       trace.plot(x: s, y: r.lambda1, color: color, label: "λ₁, \(name)", marker: .circle)
       let threshold = zip(s, r.learningRates).filter { $0.1 > 0 }
       trace.plot(x: threshold.map(\.0), y: threshold.map { 2 / $0.1 }, color: color, style: .dashed, label: "2/η_t, \(name)")
-      if let step = r.divergenceStep {
-        trace.reference(.vertical(Double(step)), color: color, style: .dotted, label: "diverged (step \(step))")
+      if let step = r.failureStep {
+        trace.reference(.vertical(Double(step)), color: color, style: .dotted, label: "\(r.status.rawValue) (step \(step))")
       }
     }
     if d.traces.isEmpty {
@@ -214,20 +195,24 @@ public struct Fig1: StabilitySweepExperiment {
       for p in Self.points(d, m).sorted(by: { ($0.learningRate, $0.seed) < ($1.learningRate, $1.seed) }) {
         var row: [String] = [m.label, String(format: "%g", p.learningRate)]
         if seeds { row.append("\(p.seed)") }
-        row.append(p.status.rawValue)
+        row.append(Fig2.statusText(p))
         row.append(p.finalTrainLoss.map { String(format: "%.4f", $0) } ?? "–")
         row.append(p.testAccuracy.map { String(format: "%.3f", $0) } ?? "–")
-        row.append(String(format: "%.4g", p.lambdaInit))
-        row.append(p.lambdaMid.map { String(format: "%.4g", $0) } ?? "–")
+        row.append(Fig2.lambdaText(p.lambdaInit))
+        row.append(p.panel(Self.panelStep(p)).map { "\(Fig2.lambdaText($0)) @\($0.step)" } ?? "–")
         rows.append(row)
       }
     }
     var t = markdownTable(
-      headers: ["method", "peak η"] + (seeds ? ["seed"] : []) + ["status", "final train loss", "test acc", "λ1 init", "λ1 mid"],
+      headers: ["method", "peak η"] + (seeds ? ["seed"] : []) + ["status", "final train loss", "test acc", "λ1 init (residual)", "λ1 last mid-training or before failure @step"],
       rows: rows, alignments: [.left, .right] + (seeds ? [.right] : []) + [.left, .right, .right, .right, .right])
+    if let b = d.boundaries { t += "\n\nBoundaries (majority of seeds): " + b.joined(separator: "; ") + "." }
     if !d.missing.isEmpty { t += "\n\nNo trace for: " + d.missing.joined(separator: "; ") + "." }
     return t
   }
+
+  /// The latest mid-training step a point measured.
+  static func panelStep(_ p: StabilityPoint) -> Int { p.lambdaMid.last?.step ?? -1 }
 
   /// Tolerances as fig2's for the points; the traces must be the same runs with the same status.
   public func drift(_ d: Fig1Data, golden g: Fig1Data) -> [String] {

@@ -2,25 +2,83 @@ import Foundation
 import ML
 import Plotting
 
+/// One λ1 measurement as the figures and tables carry it: where it was taken and how well
+/// it converged.
+public struct Lambda1: Codable, Sendable, Hashable {
+  public var step: Int
+  /// η at the measured step.
+  public var learningRate: Double
+  public var value: Double
+  /// Explicit residual ‖Hx − λx‖.
+  public var residual: Double
+  /// Whether the residual meets the run's Lanczos tolerance (nil: not recorded).
+  public var converged: Bool?
+
+  public init(step: Int, learningRate: Double, value: Double, residual: Double, converged: Bool? = nil) {
+    self.step = step; self.learningRate = learningRate; self.value = value; self.residual = residual; self.converged = converged
+  }
+
+  init(_ r: SharpnessRecord) {
+    self.init(step: r.step, learningRate: r.learningRate, value: r.lambda1, residual: r.residual, converged: r.converged)
+  }
+
+  /// λ1·η_t/2: the measurement against 2/η at its own step.
+  public var ratio: Double { value * learningRate / 2 }
+}
+
 /// One point of Fig 2: a run's λ1 at initialization and mid-training against its peak η.
 public struct StabilityPoint: Codable, Sendable, Hashable {
   public var model: String
   public var learningRate: Double
   public var warmup: Int
   public var seed: Int
-  public var status: StabilityOutcome.Status
-  public var lambdaInit: Double
-  public var lambdaMid: Double?
-  public var lambdaMidStep: Int?
-  /// η at the step of the mid-training measurement (below the peak once cosine decay starts).
-  public var lambdaMidLearningRate: Double?
-  /// Mean minibatch loss over the last tenth of training (nil for a diverged run; absent from
-  /// data recorded before it was added).
+  public var status: TrainingOutcome.Status
+  /// The step of a failure (diverged or collapsed).
+  public var failureStep: Int?
+  public var lambdaInit: Lambda1?
+  /// λ1 at each mid-training step, for a run that did not fail before it.
+  public var lambdaMid: [Lambda1]
+  /// For a failed run: the last λ1 measured before the failure.
+  public var lambdaBeforeFailure: Lambda1?
+  /// Mean minibatch loss over the last tenth of training (nil for a diverged run).
   public var finalTrainLoss: Double?
-  /// The first minibatch's loss, the ceiling at which the loss-vs-η panels draw failed runs.
+  /// The first minibatch's loss.
   public var initialLoss: Double?
+  /// The best constant prediction's loss (where the loss panels draw failed runs).
+  public var chanceLoss: Double?
   public var testLoss: Double?
   public var testAccuracy: Double?
+
+  public init(model: String, learningRate: Double, warmup: Int, seed: Int, status: TrainingOutcome.Status,
+              failureStep: Int? = nil, lambdaInit: Lambda1?, lambdaMid: [Lambda1] = [], lambdaBeforeFailure: Lambda1? = nil,
+              finalTrainLoss: Double? = nil, initialLoss: Double? = nil, chanceLoss: Double? = nil, testLoss: Double? = nil,
+              testAccuracy: Double? = nil) {
+    self.model = model; self.learningRate = learningRate; self.warmup = warmup; self.seed = seed; self.status = status
+    self.failureStep = failureStep; self.lambdaInit = lambdaInit; self.lambdaMid = lambdaMid
+    self.lambdaBeforeFailure = lambdaBeforeFailure; self.finalTrainLoss = finalTrainLoss; self.initialLoss = initialLoss
+    self.chanceLoss = chanceLoss; self.testLoss = testLoss; self.testAccuracy = testAccuracy
+  }
+
+  /// The point of a grid run.
+  public init(_ r: TrainingRecipe, _ o: TrainingOutcome, midSteps: [Int]) {
+    let initial = o.measurement(at: 0).map(Lambda1.init)
+    let mids = midSteps.compactMap { o.measurement(at: $0) }.filter { m in o.failureStep.map { m.step < $0 } ?? true }
+    self.init(model: r.row, learningRate: r.learningRate, warmup: r.warmup, seed: Int(r.seed), status: o.status,
+              failureStep: o.failureStep, lambdaInit: initial, lambdaMid: mids.map(Lambda1.init),
+              lambdaBeforeFailure: o.status.failed ? o.lastBeforeFailure.map(Lambda1.init) : nil,
+              finalTrainLoss: o.finalTrainLoss, initialLoss: o.initialLoss, chanceLoss: o.chanceLoss, testLoss: o.testLoss,
+              testAccuracy: o.testAccuracy)
+  }
+
+  /// λ1 at the mid-training step `step`.
+  public func mid(_ step: Int) -> Lambda1? { lambdaMid.first { $0.step == step } }
+
+  /// What the right-hand panel draws: λ1 at `step` for a run that got there, else (a failed
+  /// run) its last λ1 before failing.
+  public func panel(_ step: Int) -> Lambda1? { mid(step) ?? (status.failed ? lambdaBeforeFailure : nil) }
+
+  /// λ1 at initialization (NaN when not measured).
+  public var lambda0: Double { lambdaInit?.value ?? .nan }
 }
 
 public struct Fig2Data: Codable, Sendable {
@@ -34,6 +92,8 @@ public struct Fig2Data: Codable, Sendable {
     nesterov == true ? ((2 + 2 * momentum) / (1 + 2 * momentum), "(2+2β)/((1+2β)η)") : (2 + 2 * momentum, "(2+2β)/η")
   }
   public var midStep: Int
+  public var midSteps: [Int]
+  public var roles: StabilityRoles
   public var points: [StabilityPoint]
 }
 
@@ -45,17 +105,17 @@ public struct Fig2: StabilitySweepExperiment {
   public let title = "λ1 at initialization and mid-training vs learning rate"
   public let paperReference = "Fig 2, Figs 9–12"
 
-  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s) }
+  public func runs(_ s: StabilitySettings) -> [TrainingRecipe] { StabilitySweep.runs(s) }
 
-  public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig2Data {
-    let points = results.filter { !$0.run.trace }.map { r, o in
-      StabilityPoint(model: r.model, learningRate: r.learningRate, warmup: r.warmup, seed: r.seed, status: o.status,
-                     lambdaInit: o.lambdaInit, lambdaMid: o.lambdaMid, lambdaMidStep: o.lambdaMidStep,
-                     lambdaMidLearningRate: o.lambdaMidLearningRate, finalTrainLoss: o.finalTrainLoss,
-                     initialLoss: o.initialLoss, testLoss: o.testLoss, testAccuracy: o.testAccuracy)
-    }
+  public func figureData(settings: StabilitySettings, results: [(run: TrainingRecipe, outcome: TrainingOutcome)]) -> Fig2Data {
+    Self.data(settings, results)
+  }
+
+  /// The sweep's grid points (traces left out).
+  static func data(_ settings: StabilitySettings, _ results: [(run: TrainingRecipe, outcome: TrainingOutcome)]) -> Fig2Data {
+    let points = results.filter { !$0.run.measurement.isTrace }.map { StabilityPoint($0.run, $0.outcome, midSteps: settings.midSteps) }
     return Fig2Data(models: settings.models, momentum: settings.momentum, nesterov: settings.nesterov ? true : nil,
-                    midStep: settings.midStep, points: points)
+                    midStep: settings.midStep, midSteps: settings.midSteps, roles: settings.roles, points: points)
   }
 
   public func claims(_ d: Fig2Data) -> [ClaimOutcome] { StabilityClaims.all(d) }
@@ -92,12 +152,13 @@ public struct Fig2: StabilitySweepExperiment {
         let color = Palette.color(k)
         let name = w == 0 ? "no warmup" : "warmup \(w)"
         if w == 0 {
-          left.scatter(x: group.map(\.learningRate), y: group.map(\.lambdaInit), color: color,
-                       markers: group.map { $0.status == .trained ? .circle : .cross }, label: name)
+          left.scatter(x: group.map(\.learningRate), y: group.map(\.lambda0), color: color,
+                       markers: group.map { $0.status.failed ? .cross : .circle }, label: name)
         }
-        let withMid = group.filter { $0.lambdaMid != nil }
-        right.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.lambdaMid ?? .nan }, color: color,
-                      markers: withMid.map { $0.status == .trained ? .circle : .cross }, label: name)
+        // Failed runs at their last λ1 before failing (never a post-mortem value), at η then.
+        let withMid = group.filter { $0.panel(d.midStep) != nil }
+        right.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.panel(d.midStep)?.value ?? .nan }, color: color,
+                      markers: withMid.map { $0.status.failed ? .cross : .circle }, label: name)
       }
       // One legend for the figure, in the first panel.
       left.legend = index == 0 ? .best : .none
@@ -107,7 +168,7 @@ public struct Fig2: StabilitySweepExperiment {
       for (k, w) in Set(pts.map(\.warmup)).sorted().enumerated() where w > 0 {
         left.legendEntries.append(LegendEntry(label: "warmup \(w) (right)", color: Palette.color(k), marker: .circle))
       }
-      left.legendEntries.append(LegendEntry(label: "diverged / did not train", color: .black, marker: .cross))
+      left.legendEntries.append(LegendEntry(label: "failed (right: last λ₁ before)", color: .black, marker: .cross))
       fig[row, col] = left
       fig[row, col + 1] = right
     }
@@ -154,14 +215,26 @@ public struct Fig2: StabilitySweepExperiment {
 
   public func table(_ d: Fig2Data) -> String {
     let rows = d.points.sorted { ($0.model, $0.warmup, $0.learningRate, $0.seed) < ($1.model, $1.warmup, $1.learningRate, $1.seed) }.map { p in
-      [ModelCatalog.title(p.model), "\(p.warmup)", String(format: "%g", p.learningRate), "\(p.seed)", p.status.rawValue,
-       String(format: "%.4g", p.lambdaInit), p.lambdaMid.map { String(format: "%.4g", $0) } ?? "–",
-       p.lambdaMid.map { String(format: "%.2f", $0 * p.learningRate / 2) } ?? "–",
-       p.finalTrainLoss.map { String(format: "%.4f", $0) } ?? "–", p.testAccuracy.map { String(format: "%.3f", $0) } ?? "–"]
+      let shown = p.panel(d.midStep)
+      return [ModelCatalog.title(p.model), "\(p.warmup)", String(format: "%g", p.learningRate), "\(p.seed)", Self.statusText(p),
+              Self.lambdaText(p.lambdaInit), shown.map { "\(Self.lambdaText($0)) @\($0.step)" } ?? "–",
+              shown.map { String(format: "%.2f", $0.ratio) } ?? "–",
+              p.finalTrainLoss.map { String(format: "%.4f", $0) } ?? "–", p.testAccuracy.map { String(format: "%.3f", $0) } ?? "–"]
     }
     return markdownTable(
-      headers: ["model", "warmup", "peak η", "seed", "status", "λ1 init", "λ1 mid", "λ1·η/2", "train loss", "test acc"],
+      headers: ["model", "warmup", "peak η", "seed", "status", "λ1 init (residual)", "λ1 step \(d.midStep) or before failure @step",
+                "λ1·η_t/2", "train loss", "test acc"],
       rows: rows, alignments: [.left, .right, .right, .right, .left, .right, .right, .right, .right, .right])
+  }
+
+  static func statusText(_ p: StabilityPoint) -> String {
+    p.status.rawValue + (p.failureStep.map { " at \($0)" } ?? "")
+  }
+
+  /// "12.3 (2e-04)", with "unconverged" when the residual misses the tolerance.
+  static func lambdaText(_ l: Lambda1?) -> String {
+    guard let l else { return "–" }
+    return String(format: "%.4g (%.0e)", l.value, l.residual) + (l.converged == false ? " unconverged" : "")
   }
 
   /// Tolerances: the same runs with the same status; λ1 at initialization within 1 % (only

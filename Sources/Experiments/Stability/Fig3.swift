@@ -10,11 +10,14 @@ public struct LetteredRun: Codable, Sendable {
   public var model: String
   public var learningRate: Double
   public var warmup: Int
-  public var status: StabilityOutcome.Status
-  public var divergenceStep: Int?
+  public var status: TrainingOutcome.Status
+  /// The step of a failure (diverged or collapsed).
+  public var failureStep: Int?
   public var steps: [Int]
   public var learningRates: [Double]
   public var lambda1: [Double]
+  /// Each λ1's explicit residual.
+  public var residuals: [Double]?
   /// Minibatch training loss at every step (Figs 8 and 13).
   public var losses: [Double]?
 }
@@ -24,6 +27,10 @@ public struct Fig3Data: Codable, Sendable {
   /// Roles the sweep had no run for (reported, not faked).
   public var missing: [String]
   public var runs: [LetteredRun]
+  /// Steps of each run.
+  public var steps: Int
+  /// The mid-training step of the top row's right panel.
+  public var midStep: Int
 }
 
 /// Fig 3 (and Figs 8, 13): the λ1-vs-η scatter of the WRN variants with selected runs
@@ -38,128 +45,115 @@ public struct Fig3: StabilitySweepExperiment {
 
   /// Fig 3's top row shows the variants of the plain model only (the paper: WRN ± BN, 1.5×
   /// init, MetaInit).
-  public func runs(_ s: StabilitySettings) -> [StabilityRun] { StabilitySweep.runs(s, models: s.roles.all.contains) }
+  public func runs(_ s: StabilitySettings) -> [TrainingRecipe] { StabilitySweep.runs(s, models: s.roles.all.contains) }
 
-  public func followUpRuns(_ s: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> [StabilityRun] {
-    Self.tracedPicks(results, roles: s.roles)
+  public func followUpRuns(_ s: StabilitySettings, results: [(run: TrainingRecipe, outcome: TrainingOutcome)]) -> [TrainingRecipe] {
+    Self.tracedPicks(results, settings: s)
   }
 
   /// One of the paper's lettered behaviours and the grid run picked for it (nil: none shows it).
   public struct Pick {
     public var role: String
-    public var run: StabilityRun?
+    public var run: TrainingRecipe?
   }
 
-  /// The paper's letters, each a rule over the grid of the role models (no warmup unless stated):
-  /// A: the plain model (WRN without BN) at η_A, the smallest η at which it fails without
+  /// The paper's letters, each a rule over the grid of the role models; "trains" and "fails"
+  /// are the majority over seeds (`StabilityClaims.cell`; failing is diverging or collapsing),
+  /// and the run traced is the first seed's:
+  /// A: the plain model at η_A without warmup, η_A the smallest η at which it fails without
   ///    warmup and trains with it (else the smallest η at which it fails);
   /// B: the same with warmup (the paper: warmup lets it train at η_A);
-  /// C: the flatter initialization (Fixup, standing in for MetaInit) at η_A;
-  /// D: a diverged run other than A–C that started below 2/η (the one furthest below);
+  /// C: the flatter initialization (Fixup, standing in for MetaInit) at η_A without warmup;
+  /// D: a failed run other than A–C that started below 2/η (the one furthest below);
   /// E: the plain model at the smallest η (progressive sharpening);
   /// F: the worse (1.5×) init with warmup at the largest η where it trains only with warmup.
-  public static func lettered(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles) -> [Pick] {
-    let grid = results.filter { !$0.run.trace && roles.all.contains($0.run.model) }
-    func find(_ model: String, _ eta: Double, _ warmup: Int) -> StabilityRun? {
-      grid.first { $0.run.model == model && $0.run.learningRate == eta && $0.run.warmup == warmup }?.run
+  public static func lettered(_ results: [(run: TrainingRecipe, outcome: TrainingOutcome)], settings s: StabilitySettings) -> [Pick] {
+    let roles = s.roles
+    let grid = results.filter { !$0.run.measurement.isTrace && roles.all.contains($0.run.row) }
+    let points = Fig2.data(s, grid).points
+    let firstSeed = grid.map(\.run.seed).min() ?? 0
+    func find(_ model: String, _ eta: Double, _ warmup: Int) -> TrainingRecipe? {
+      grid.first { $0.run.row == model && $0.run.learningRate == eta && $0.run.warmup == warmup && $0.run.seed == firstSeed }?.run
     }
-    let plain = grid.filter { $0.run.model == roles.plain && $0.run.warmup == 0 }
     let warmup = grid.map(\.run.warmup).filter { $0 > 0 }.min()
-    // η_A: like the paper's pair A/B, the smallest η at which the plain model fails without
-    // warmup and trains with it; where warmup rescues no η, the smallest η at which it fails.
-    let failing = plain.filter { $0.outcome.status != .trained }.map(\.run.learningRate).sorted()
-    let rescuedByWarmup = failing.filter { eta in
-      grid.contains { $0.run.model == roles.plain && $0.run.warmup == warmup && $0.run.learningRate == eta && $0.outcome.status == .trained }
-    }
-    let etaA = rescuedByWarmup.first ?? failing.first
+    let etas = Set(grid.filter { $0.run.row == roles.plain }.map(\.run.learningRate)).sorted()
+    let failing = etas.filter { StabilityClaims.cell(points, model: roles.plain, eta: $0, warmup: 0)?.fails ?? false }
+    let rescued = warmup.map { StabilityClaims.rescued(points, model: roles.plain, warmup: $0) } ?? []
+    let etaA = rescued.first ?? failing.first
     let a = etaA.flatMap { find(roles.plain, $0, 0) }
     let b = etaA.flatMap { e in warmup.flatMap { find(roles.plain, e, $0) } }
     let c = etaA.flatMap { find(roles.flatterInit, $0, 0) }
-    // D: a run other than A–C, so that the panel adds an example (the paper's D is its own run).
-    let d = grid.filter {
-      $0.outcome.status == .diverged && $0.outcome.lambdaInit * $0.run.learningRate / 2 < 1 && ![a, b, c].contains($0.run)
-    }.min { $0.outcome.lambdaInit * $0.run.learningRate < $1.outcome.lambdaInit * $1.run.learningRate }?.run
-    let rescued = grid.filter { r in
-      r.run.model == roles.worseInit && r.run.warmup > 0 && r.outcome.status == .trained && grid.contains {
-        $0.run.model == r.run.model && $0.run.warmup == 0 && $0.run.learningRate == r.run.learningRate && $0.outcome.status != .trained
-      }
-    }.max { $0.run.learningRate < $1.run.learningRate }?.run
+    func ratio0(_ r: (run: TrainingRecipe, outcome: TrainingOutcome)) -> Double {
+      (r.outcome.measurement(at: 0)?.lambda1 ?? .nan) * r.run.learningRate / 2
+    }
+    let d = grid.filter { $0.run.seed == firstSeed && $0.outcome.status.failed && ratio0($0) < 1 && ![a, b, c].contains($0.run) }
+      .min { ratio0($0) < ratio0($1) }?.run
+    let f = warmup.flatMap { w in StabilityClaims.rescued(points, model: roles.worseInit, warmup: w).last.flatMap { find(roles.worseInit, $0, w) } }
     return [
       Pick(role: "diverges within a few steps", run: a),
       Pick(role: "same η with warmup: λ1 falls until the peak η", run: b),
       Pick(role: "flatter init at the same η: sharpens up to 2/η", run: c),
-      Pick(role: "starts below 2/η, sharpens and diverges", run: d),
-      Pick(role: "small η: progressive sharpening", run: plain.map(\.run).min { $0.learningRate < $1.learningRate }),
-      Pick(role: "warmup recovers the worse init (diverges without)", run: rescued),
+      Pick(role: "starts below 2/η, sharpens and fails", run: d),
+      Pick(role: "small η: progressive sharpening", run: etas.first.flatMap { find(roles.plain, $0, 0) }),
+      Pick(role: "warmup recovers the worse init (fails without)", run: f),
     ]
   }
 
   /// The first `limit` letters with their traced outcomes (Fig 1 shows A and B); a letter whose
   /// rule picked no run, or whose trace is not stored yet, is listed as missing.
-  public static func letteredRuns(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles,
+  public static func letteredRuns(_ results: [(run: TrainingRecipe, outcome: TrainingOutcome)], settings: StabilitySettings,
                                   limit: Int = .max) -> (runs: [LetteredRun], missing: [String]) {
     var runs: [LetteredRun] = []
     var missing: [String] = []
-    for (k, pick) in lettered(results, roles: roles).prefix(limit).enumerated() {
+    for (k, pick) in lettered(results, settings: settings).prefix(limit).enumerated() {
       let letter = String(UnicodeScalar(UInt8(65 + k)))
-      guard let r = pick.run, let o = results.first(where: { $0.run == StabilitySweep.traced(r) })?.outcome else {
+      guard let r = pick.run, let o = results.first(where: { $0.run == StabilitySweep.traced(r, settings) })?.outcome else {
         missing.append("\(letter) (\(pick.role))")
         continue
       }
       runs.append(LetteredRun(
-        letter: letter, role: pick.role, model: r.model, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
-        divergenceStep: o.divergenceStep, steps: o.sharpness.map(\.step), learningRates: o.sharpness.map(\.learningRate),
-        lambda1: o.sharpness.map(\.lambda1), losses: o.lossCurve))
+        letter: letter, role: pick.role, model: r.row, learningRate: r.learningRate, warmup: r.warmup, status: o.status,
+        failureStep: o.failureStep, steps: o.measurements.map(\.step), learningRates: o.measurements.map(\.learningRate),
+        lambda1: o.measurements.map(\.lambda1), residuals: o.measurements.map(\.residual), losses: o.lossCurve))
     }
     return (runs, missing)
   }
 
   /// The traced follow-ups of the first `limit` letters, each run once.
-  public static func tracedPicks(_ results: [(run: StabilityRun, outcome: StabilityOutcome)], roles: StabilityRoles,
-                                 limit: Int = .max) -> [StabilityRun] {
+  public static func tracedPicks(_ results: [(run: TrainingRecipe, outcome: TrainingOutcome)], settings: StabilitySettings,
+                                 limit: Int = .max) -> [TrainingRecipe] {
     // Two letters may pick one run: trace it once.
-    var seen = Set<StabilityRun>()
-    return lettered(results, roles: roles).prefix(limit).compactMap { $0.run.map(StabilitySweep.traced) }
+    var seen = Set<TrainingRecipe>()
+    return lettered(results, settings: settings).prefix(limit).compactMap { $0.run.map { StabilitySweep.traced($0, settings) } }
       .filter { seen.insert($0).inserted }
   }
 
-  public func figureData(settings: StabilitySettings, results: [(run: StabilityRun, outcome: StabilityOutcome)]) -> Fig3Data {
-    let lettered = Self.letteredRuns(results, roles: settings.roles)
-    return Fig3Data(points: Fig2().figureData(settings: settings, results: results).points, missing: lettered.missing,
-                    runs: lettered.runs)
+  public func figureData(settings: StabilitySettings, results: [(run: TrainingRecipe, outcome: TrainingOutcome)]) -> Fig3Data {
+    let lettered = Self.letteredRuns(results, settings: settings)
+    return Fig3Data(points: Fig2.data(settings, results).points, missing: lettered.missing, runs: lettered.runs,
+                    steps: settings.steps, midStep: settings.midStep)
   }
 
   public func claims(_ d: Fig3Data) -> [ClaimOutcome] {
-    var out = [StabilityClaims.c4(d.points)]
-    // C5a: for the warmup run at η_A (B), λ1 at the end of warmup < λ1 at init, and it trains.
-    // The other warmup run (F, the worse init) is reported beside it, not used for the verdict.
-    func warmupFall(_ r: LetteredRun) -> (first: Double, atPeak: Double, text: String)? {
-      guard let first = r.lambda1.first, let atPeak = Array(zip(r.steps, r.lambda1)).last(where: { $0.0 <= r.warmup })?.1 else { return nil }
-      return (first, atPeak, "\(r.letter) \(ModelCatalog.title(r.model)), η = \(r.learningRate): \(r.status.rawValue), λ1 \(String(format: "%.3g", first)) → \(String(format: "%.3g", atPeak)) by step \(r.warmup)")
-    }
-    let f = d.runs.first(where: { $0.letter == "F" }).flatMap(warmupFall).map { "; beside it, \($0.text)" } ?? ""
-    if let b = d.runs.first(where: { $0.letter == "B" }), let fall = warmupFall(b) {
-      out.append(ClaimOutcome(
-        id: "C5a", statement: "During warmup λ1 falls so that training reaches the peak η without diverging.",
-        check: "run B (the plain model with warmup at η_A) trains, and its λ1 at the end of warmup is below λ1 at initialization",
-        holds: fall.atPeak < fall.first && b.status == .trained, measured: fall.text + f))
-    } else {
-      out.append(ClaimOutcome(id: "C5a", statement: "During warmup λ1 falls so that training reaches the peak η without diverging.",
-                              check: "run B exists", holds: false, measured: "no run B (the plain model never failed without warmup)"))
-    }
+    let a = d.runs.first { $0.letter == "A" }, b = d.runs.first { $0.letter == "B" }
+    var out = [StabilityClaims.c4(d.points), WarmupTracking.claim(id: "C5a", a: a, b: b, missing: d.missing.filter { $0.hasPrefix("A") || $0.hasPrefix("B") })]
     // Each lettered run shows the behaviour the paper's letter describes.
+    let quick = max(1, d.steps / 20)
     var shown: [String] = [], notShown: [String] = []
     for r in d.runs {
       let ratios = zip(r.lambda1, r.learningRates).map { $0 * $1 / 2 }
       let first = r.lambda1.first ?? .nan
+      let failedAt = r.failureStep.map { " at step \($0)" } ?? ""
       let (ok, what): (Bool, String)
       switch r.letter {
-      case "A": (ok, what) = (r.status == .diverged && (r.divergenceStep ?? .max) <= 10, "diverged at step \(r.divergenceStep.map(String.init) ?? "–")")
-      case "B", "F": (ok, what) = (r.status == .trained, "\(r.status.rawValue), peak λ1·η_t/2 \(String(format: "%.2f", ratios.max() ?? .nan))")
+      case "A": (ok, what) = (r.status.failed && (r.failureStep ?? .max) <= quick, "\(r.status.rawValue)\(failedAt)")
+      case "B", "F":
+        let t = WarmupTracking.analyze(r)
+        (ok, what) = (r.status == .trained, "\(r.status.rawValue)" + (t.map { ", \($0.text)" } ?? ""))
       case "C":
-        (ok, what) = (r.status == .trained && (ratios.first ?? 1) < 0.5 && ratios.contains { $0 >= 0.8 },
+        (ok, what) = (r.status == .trained && (ratios.first ?? 1) < 0.5 && ratios.contains { $0 >= WarmupTracking.band.lowerBound },
                       "\(r.status.rawValue), λ1·η_t/2 from \(String(format: "%.2f", ratios.first ?? .nan)) to max \(String(format: "%.2f", ratios.max() ?? .nan))")
-      case "D": (ok, what) = (r.status == .diverged && (ratios.first ?? 2) < 1, "λ1₀·η/2 = \(String(format: "%.2f", ratios.first ?? .nan)), diverged at step \(r.divergenceStep.map(String.init) ?? "–")")
+      case "D": (ok, what) = (r.status.failed && (ratios.first ?? 2) < 1, "λ1₀·η/2 = \(String(format: "%.2f", ratios.first ?? .nan)), \(r.status.rawValue)\(failedAt)")
       default:
         let peak = r.lambda1.dropFirst().max() ?? .nan
         (ok, what) = (peak >= 1.2 * first, "λ1 \(String(format: "%.3g", first)) → max \(String(format: "%.3g", peak))")
@@ -171,7 +165,7 @@ public struct Fig3: StabilitySweepExperiment {
     if !d.missing.isEmpty { measured.append("no run: " + d.missing.joined(separator: "; ")) }
     out.append(ClaimOutcome(
       id: "Fig3", statement: "The lettered runs show the paper's behaviours (A diverges within a few steps; B, F train with warmup; C starts flat and sharpens to 2/η; D starts below 2/η and diverges; E sharpens at a small η).",
-      check: "A diverges by step 10; B, F train; C trains with λ1·η/2 < 0.5 at init reaching ≥ 0.8 of 2/η_t; D started below 2/η and diverged; E's λ1 rises ≥ 20 % above its initial value; every letter has a run",
+      check: "A fails (diverges or collapses) within the first \(quick) steps (a twentieth of the run); B and F train; C trains, starts at λ1·η/2 < 0.5 and reaches λ1·η_t/2 ≥ \(WarmupTracking.band.lowerBound) (the warmup band's lower edge); D started below 2/η and failed; E's λ1 rises ≥ 20 % above its initial value; every letter has a run",
       holds: notShown.isEmpty && d.missing.isEmpty,
       measured: measured.joined(separator: " | ")))
     return out
@@ -185,7 +179,7 @@ public struct Fig3: StabilitySweepExperiment {
     var fig = Figure(rows: rows, cols: cols, title: "λ₁ and 2/η over training (cf. Gilmer et al. Fig. 3)", caption: caption)
     var initAxes = Axes(title: "λ₁ at initialization", x: Axis(scale: .log, label: "peak learning rate η"),
                         y: Axis(scale: .log, label: "λ₁ at init"))
-    var midAxes = Axes(title: "λ₁ mid-training (lettered runs)", x: Axis(scale: .log, label: "peak learning rate η"),
+    var midAxes = Axes(title: "λ₁ at step \(d.midStep) or last before failing (lettered)", x: Axis(scale: .log, label: "peak learning rate η"),
                        y: Axis(scale: .log, label: "λ₁ mid-training"))
     for k in 0..<2 {
       var a = k == 0 ? initAxes : midAxes
@@ -196,16 +190,16 @@ public struct Fig3: StabilitySweepExperiment {
     for (k, model) in Set(d.points.map(\.model)).sorted().enumerated() {
       let pts = d.points.filter { $0.model == model }
       let noWarmup = pts.filter { $0.warmup == 0 }
-      initAxes.scatter(x: noWarmup.map(\.learningRate), y: noWarmup.map(\.lambdaInit), color: Palette.color(k),
-                       markers: noWarmup.map { $0.status == .trained ? .circle : .cross }, label: ModelCatalog.title(model))
-      let withMid = pts.filter { $0.lambdaMid != nil }
-      midAxes.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.lambdaMid ?? .nan }, color: Palette.color(k),
-                      markers: withMid.map { $0.status == .trained ? ($0.warmup > 0 ? .square : .circle) : .cross },
+      initAxes.scatter(x: noWarmup.map(\.learningRate), y: noWarmup.map(\.lambda0), color: Palette.color(k),
+                       markers: noWarmup.map { $0.status.failed ? .cross : .circle }, label: ModelCatalog.title(model))
+      let withMid = pts.filter { $0.panel(d.midStep) != nil }
+      midAxes.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.panel(d.midStep)?.value ?? .nan }, color: Palette.color(k),
+                      markers: withMid.map { $0.status.failed ? .cross : ($0.warmup > 0 ? .square : .circle) },
                       label: ModelCatalog.title(model))
     }
     for r in d.runs {
       if let p = d.points.first(where: { $0.model == r.model && $0.learningRate == r.learningRate && $0.warmup == r.warmup }),
-         let mid = p.lambdaMid
+         let mid = p.panel(d.midStep)?.value
       {
         midAxes.annotate(r.letter, at: .data(x: r.learningRate, y: mid, side: .left), dx: 4, dy: -4, size: 11, bold: true)
       }
@@ -232,7 +226,7 @@ public struct Fig3: StabilitySweepExperiment {
       ax.plot(x: s, y: r.learningRates, color: Palette.orange, style: .dotted, label: "η (right)", side: .right)
       ax.panelLetter(r.letter)
       ax.legend = k == 0 ? .best : .none
-      if let dstep = r.divergenceStep { ax.reference(.vertical(Double(dstep)), color: Palette.vermillion, style: .dotted, label: "diverged") }
+      if let fstep = r.failureStep { ax.reference(.vertical(Double(fstep)), color: Palette.vermillion, style: .dotted, label: r.status.rawValue) }
       fig[1 + k / cols, k % cols] = ax
     }
     // The training loss of every lettered run (the paper's Figs 8 and 13: instability shows in

@@ -58,16 +58,16 @@ enum PerformancePanel {
     case .trainLoss(let ceiling):
       // From below the lowest trained loss (and at least a factor 5 below the ceiling, so the
       // log axis gets labelled ticks) to just above the ceiling's row of ✕.
-      let low = series.flatMap(\.points).filter { $0.status == .trained }.compactMap(\.finalTrainLoss)
+      let low = series.flatMap(\.points).filter { !$0.status.failed }.compactMap(\.finalTrainLoss)
         .filter { $0.isFinite && $0 > 0 }.min() ?? ceiling
       ax = Axes(title: title, x: x, y: Axis(scale: .log, label: metric.label, limits: min(low / 1.3, ceiling / 5)...(ceiling * 1.3)))
       ax.reference(.horizontal(ceiling), color: Color(hex: 0x999999), style: .dotted, label: "initial loss")
     case .testAccuracy:
-      let top = series.flatMap(\.points).filter { $0.status == .trained }.compactMap(\.testAccuracy).filter(\.isFinite).max() ?? 1
+      let top = series.flatMap(\.points).filter { !$0.status.failed }.compactMap(\.testAccuracy).filter(\.isFinite).max() ?? 1
       ax = Axes(title: title, x: x, y: Axis(label: metric.label, limits: 0...min(1, max(0.1, top * 1.1))))
     }
     for (k, s) in series.enumerated() {
-      let trained = s.points.filter { $0.status == .trained && (metric.value($0)?.isFinite ?? false) }
+      let trained = s.points.filter { !$0.status.failed && (metric.value($0)?.isFinite ?? false) }
       let etas = Set(trained.map(\.learningRate)).sorted()
       let means = etas.map { eta -> Double in
         let v = trained.filter { $0.learningRate == eta }.compactMap(metric.value)
@@ -76,7 +76,7 @@ enum PerformancePanel {
       ax.plot(x: etas, y: means, color: s.color, label: s.label, marker: .circle)
       // Failed runs of different series at the same η would hide one another at the ceiling:
       // each series' ✕ is dodged sideways by 0.05 decade.
-      let failed = s.points.filter { $0.status != .trained }
+      let failed = s.points.filter { $0.status.failed }
       let dodge = pow(10, 0.05 * (Double(k) - Double(series.count - 1) / 2))
       ax.scatter(x: failed.map { $0.learningRate * dodge }, y: failed.map { _ in metric.failedAt }, color: s.color, marker: .cross)
     }

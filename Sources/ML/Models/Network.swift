@@ -1,5 +1,5 @@
 /// A training objective.
-public enum LossKind: Sendable, Hashable {
+public enum LossKind: Sendable, Hashable, Codable {
   /// Softmax cross-entropy with label smoothing ε.
   case crossEntropy(labelSmoothing: Double)
   /// ½‖z − onehot(y)‖² averaged over examples (the square loss of Cohen et al. 2021).

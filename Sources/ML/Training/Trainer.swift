@@ -16,7 +16,13 @@ public struct Trainer<S: TensorScalar> {
   /// Called after every step with (step, loss).
   public typealias Progress = (Int, Double) -> Void
 
-  public func run(progress: Progress? = nil) -> (record: TrainingRecord, parameters: [Tensor<S>]) {
+  /// Trains. `failureStep`, called once after a run that did not diverge, names the step at
+  /// which it failed by the caller's rule (a collapse to chance loss), or nil: the record then
+  /// carries the last λ1 measured at or before that step (`lastBeforeFailure`), from a
+  /// scheduled measurement or the latest divergence snapshot before it, measured then.
+  public func run(progress: Progress? = nil, failureStep: ((TrainingRecord) -> Int?)? = nil)
+    -> (record: TrainingRecord, parameters: [Tensor<S>])
+  {
     var params: [Tensor<S>] = network.initialParameters(seed: config.seed, scale: config.initScale)
     var buffers: [Tensor<S>] = network.initialBuffers()
     var optimizer = AnyOptimizer<S>(config.optimizer)
@@ -26,20 +32,26 @@ public struct Trainer<S: TensorScalar> {
     let dropoutRNG = SplitMix64(seed: config.seed &+ 2)
     var record = TrainingRecord()
     let shapes = params.map(\.shape)
-    // The latest divergence snapshots (copy-on-write: each costs one copy of the parameters
-    // when the next update writes them). Several, because the curvature of the last ones before
-    // a NaN loss can already be non-finite; a dense schedule would have stopped at the first
-    // of those, so the answer is the newest one whose λ1 is finite.
-    var snapshots: [Snapshot] = []
-    func diverge(_ step: Int, _ reason: DivergenceRecord.Reason, _ eta: Double) {
-      let lastMeasured = record.sharpness.last(where: { $0.step < step })?.step ?? -1
-      for s in snapshots.reversed() where s.step < step && s.step > lastMeasured {
-        if let m = measureSharpness(s.parameters, s.buffers, measurement, s.optimizer, shapes, step: s.step, eta: s.learningRate) {
-          let at = record.sharpness.firstIndex(where: { $0.step > s.step }) ?? record.sharpness.endIndex
+    var snapshots = SnapshotStore(parameterCount: shapes.reduce(0) { $0 + $1.reduce(1, *) } * MemoryLayout<S>.stride)
+    /// The newest λ1 before `step` (strictly before it unless `inclusive`): a scheduled
+    /// measurement, or a snapshot newer than it measured now (the last ones before a NaN can
+    /// already have non-finite curvature, so the newest finite one; a dense schedule would have
+    /// stopped at the first of those).
+    func lastMeasurement(before step: Int, inclusive: Bool) -> SharpnessRecord? {
+      func earlier(_ s: Int) -> Bool { inclusive ? s <= step : s < step }
+      let scheduled = record.sharpness.last { earlier($0.step) }
+      for snap in snapshots.all.reversed() where earlier(snap.step) && snap.step > (scheduled?.step ?? -1) {
+        if let m = measureSharpness(snap.parameters, snap.buffers, measurement, snap.optimizer, shapes, step: snap.step,
+                                    eta: snap.learningRate) {
+          let at = record.sharpness.firstIndex { $0.step > snap.step } ?? record.sharpness.endIndex
           record.sharpness.insert(m, at: at)
-          break
+          return m
         }
       }
+      return scheduled
+    }
+    func diverge(_ step: Int, _ reason: DivergenceRecord.Reason, _ eta: Double) {
+      _ = lastMeasurement(before: step, inclusive: false)
       record.divergence = divergence(step, reason, eta, record)
     }
 
@@ -53,7 +65,6 @@ public struct Trainer<S: TensorScalar> {
           break
         }
       } else if config.divergenceSnapshots.contains(step) {
-        if snapshots.count == 8 { snapshots.removeFirst() }
         snapshots.append(Snapshot(step: step, learningRate: eta, parameters: params, buffers: buffers, optimizer: optimizer))
       }
       let batch = train.batch(sampler.next())
@@ -81,6 +92,10 @@ public struct Trainer<S: TensorScalar> {
         }
       }
     }
+    if !record.diverged, let failureStep, let step = failureStep(record) {
+      record.failureStep = step
+      record.lastBeforeFailure = lastMeasurement(before: step, inclusive: true)
+    }
     return (record, params)
   }
 
@@ -92,6 +107,25 @@ public struct Trainer<S: TensorScalar> {
     var optimizer: AnyOptimizer<S>
   }
 
+  /// The divergence snapshots of a run, within a memory budget: all of them while they fit
+  /// (a collapse can begin long before the run ends), then the older ones thinned to every
+  /// other one, the newest eight always kept (a divergence is sudden).
+  struct SnapshotStore {
+    /// Bytes of one snapshot's parameters (the optimizer state roughly doubles it).
+    let parameterBytes: Int
+    static var budget: Int { 256 << 20 }
+    private(set) var all: [Snapshot] = []
+
+    init(parameterCount bytes: Int) { parameterBytes = max(bytes, 1) }
+
+    mutating func append(_ s: Snapshot) {
+      all.append(s)
+      guard all.count * 2 * parameterBytes > Self.budget, all.count > 8 else { return }
+      let old = all.count - 8
+      all = all.prefix(old).enumerated().filter { $0.offset % 2 == 0 }.map(\.element) + all.suffix(8)
+    }
+  }
+
   /// One rule for "λ1 before divergence": the last measurement strictly before the divergence
   /// step (a measurement at the divergence step itself saw the exploded parameters), or the one
   /// at initialization for a run that diverges at step 0.
@@ -101,25 +135,35 @@ public struct Trainer<S: TensorScalar> {
                             lastLambda1Step: last?.step, lastLambda1LearningRate: last?.learningRate)
   }
 
-  /// λ1 (and for Adam the preconditioned λ1) on the measurement set; nil if non-finite.
+  /// λ1 (and for Adam the preconditioned λ1) on the measurement set; nil if non-finite. With a
+  /// tolerance, each value is held to it on its explicit residual (`lanczosToTolerance`).
   func measureSharpness(
     _ params: [Tensor<S>], _ buffers: [Tensor<S>], _ batch: Batch<S>, _ optimizer: AnyOptimizer<S>,
     _ shapes: [[Int]], step: Int, eta: Double
   ) -> SharpnessRecord? {
     let seed = config.seed &+ 3
-    let op = network.hessianOperator(parameters: params, buffers: buffers, batch: batch)
-    guard let r = try? lanczos(op, iterations: min(config.lanczosIterations, op.dimension), seed: seed,
-                               tolerance: config.lanczosTolerance),
-          r.top.isFinite else { return nil }
-    var m = SharpnessRecord(step: step, learningRate: eta, lambda1: r.top, residual: r.eigenpairs[0].residual,
-                            threshold: config.optimizer.stabilityThreshold(learningRate: eta))
-    if let d = optimizer.preconditioner(shapes: shapes) {
-      let pop = network.preconditionedHessianOperator(parameters: params, buffers: buffers, batch: batch, preconditioner: d)
-      guard let p = try? lanczos(pop, iterations: min(config.lanczosIterations, pop.dimension), seed: seed,
-                                 tolerance: config.lanczosTolerance), p.top.isFinite
+    func top(_ op: SymmetricOperator) -> (LanczosResult, Bool?)? {
+      if let tolerance = config.lanczosTolerance {
+        guard let (r, ok) = try? lanczosToTolerance(
+          op, iterations: config.lanczosIterations, maxIterations: config.lanczosMaxIterations ?? 2 * config.lanczosIterations,
+          tolerance: tolerance, seed: seed), r.top.isFinite else { return nil }
+        return (r, ok)
+      }
+      guard let r = try? lanczos(op, iterations: min(config.lanczosIterations, op.dimension), seed: seed), r.top.isFinite
       else { return nil }
+      return (r, nil)
+    }
+    let op = network.hessianOperator(parameters: params, buffers: buffers, batch: batch, ghostBatch: config.ghostBatch)
+    guard let (r, ok) = top(op) else { return nil }
+    var m = SharpnessRecord(step: step, learningRate: eta, lambda1: r.top, residual: r.eigenpairs[0].residual,
+                            threshold: config.optimizer.stabilityThreshold(learningRate: eta), converged: ok)
+    if let d = optimizer.preconditioner(shapes: shapes) {
+      let pop = network.preconditionedHessianOperator(parameters: params, buffers: buffers, batch: batch, preconditioner: d,
+                                                           ghostBatch: config.ghostBatch)
+      guard let (p, pok) = top(pop) else { return nil }
       m.preconditionedLambda1 = p.top
       m.preconditionedResidual = p.eigenpairs[0].residual
+      if let ok, let pok { m.converged = ok && pok }
     }
     return m
   }

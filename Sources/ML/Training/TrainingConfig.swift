@@ -52,13 +52,21 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
   public var divergenceLoss: Double
   /// Record the first evaluation step whose test accuracy reaches this.
   public var targetAccuracy: Double?
+  /// BatchNorm networks: λ1 is the curvature of the mean loss over ghost batches of this many
+  /// measurement examples, each with its own batch statistics (`Network.hessianOperator`); nil
+  /// normalizes over the whole measurement set.
+  public var ghostBatch: Int?
+  /// When λ1's explicit residual misses `lanczosTolerance`, Lanczos runs again with up to this
+  /// many steps (`lanczosToTolerance`); nil: twice `lanczosIterations`.
+  public var lanczosMaxIterations: Int?
 
   public init(
     steps: Int, batchSize: Int, schedule: LearningRateSchedule, optimizer: OptimizerKind = .plainSGD,
     clipNorm: Double? = nil, seed: UInt64 = 0, initScale: Double = 1,
     sharpness: MeasurementSchedule = .never, lanczosIterations: Int = 20, lanczosTolerance: Double? = nil,
     divergenceSnapshots: MeasurementSchedule = .never, measurementExamples: Int = 256,
-    evalEvery: Int = 0, divergenceLoss: Double = 1e4, targetAccuracy: Double? = nil
+    evalEvery: Int = 0, divergenceLoss: Double = 1e4, targetAccuracy: Double? = nil, ghostBatch: Int? = nil,
+    lanczosMaxIterations: Int? = nil
   ) {
     precondition(steps >= 0 && batchSize >= 1, "steps must be ≥ 0 and batch size ≥ 1")
     precondition(clipNorm.map { $0 > 0 } ?? true, "clip norm must be positive")
@@ -67,5 +75,6 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     self.lanczosIterations = lanczosIterations; self.lanczosTolerance = lanczosTolerance
     self.divergenceSnapshots = divergenceSnapshots; self.measurementExamples = measurementExamples
     self.evalEvery = evalEvery; self.divergenceLoss = divergenceLoss; self.targetAccuracy = targetAccuracy
+    self.ghostBatch = ghostBatch; self.lanczosMaxIterations = lanczosMaxIterations
   }
 }

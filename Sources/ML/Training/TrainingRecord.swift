@@ -21,6 +21,16 @@ public struct SharpnessRecord: Sendable, Codable, Hashable {
   /// λ1 of D^-1/2 H D^-1/2 for Adam (nil for SGD).
   public var preconditionedLambda1: Double?
   public var preconditionedResidual: Double?
+  /// Whether every value above meets the run's Lanczos tolerance on its explicit residual (nil:
+  /// no tolerance was asked for, or recorded before this field existed).
+  public var converged: Bool?
+
+  public init(step: Int, learningRate: Double, lambda1: Double, residual: Double, threshold: Double,
+              preconditionedLambda1: Double? = nil, preconditionedResidual: Double? = nil, converged: Bool? = nil) {
+    self.step = step; self.learningRate = learningRate; self.lambda1 = lambda1; self.residual = residual
+    self.threshold = threshold; self.preconditionedLambda1 = preconditionedLambda1
+    self.preconditionedResidual = preconditionedResidual; self.converged = converged
+  }
 }
 
 public struct EvalRecord: Sendable, Codable, Hashable {
@@ -53,6 +63,11 @@ public struct TrainingRecord: Sendable, Codable {
   public var divergence: DivergenceRecord?
   /// First evaluation step whose test accuracy reached the target.
   public var stepsToTarget: Int?
+  /// For a run that did not diverge but failed by the caller's rule (`Trainer.run`'s
+  /// `failureStep`, e.g. a collapse to chance): the step the failure began and the last λ1
+  /// measured at or before it (a scheduled measurement or a snapshot measured afterwards).
+  public var failureStep: Int?
+  public var lastBeforeFailure: SharpnessRecord?
 
   public init() {}
 

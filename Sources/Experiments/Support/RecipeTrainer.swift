@@ -1,0 +1,94 @@
+import Foundation
+import ML
+
+/// Trains recipes: the one training function every experiment's runs go through.
+public enum RecipeTrainer {
+  public struct InvalidRecipe: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { "invalid training recipe: " + problems.joined(separator: "; ") }
+  }
+
+  public struct UnknownModel: Error, CustomStringConvertible {
+    public let id: String
+    public var description: String {
+      "unknown model '\(id)' (known: \(ModelCatalog.ids.joined(separator: ", ")), each optionally with -x<init scale>)"
+    }
+  }
+
+  /// The network and data of a recipe.
+  static func materials(_ r: TrainingRecipe, dataDirectory: String?) throws
+    -> (network: Network, train: Dataset<Float>, test: Dataset<Float>)
+  {
+    var network: Network
+    let data: DataCache.Split
+    if r.isLanguageModel {
+      guard let n = ModelCatalog.languageModel(r.model, size: r.data.size) else { throw UnknownModel(id: r.model) }
+      network = n
+      data = try DataCache.shared.kingJamesWindows(length: ModelZoo.lmSequence(r.data.size), train: r.data.trainExamples,
+                                                   test: r.data.testExamples)
+    } else {
+      guard let n = ModelCatalog.network(r.model, size: r.data.size, classes: 10, width: r.modelWidth ?? 64) else { throw UnknownModel(id: r.model) }
+      network = n
+      data = try DataCache.shared.images(size: r.data.size, train: r.data.trainExamples, test: r.data.testExamples,
+                                         dataDirectory: dataDirectory)
+    }
+    network.loss = r.loss
+    network.l2 = r.l2
+    return (network, data.train, data.test)
+  }
+
+  /// Trains `recipe` and classifies how it ended. `progress` sees (step, steps, loss).
+  public static func train(_ recipe: TrainingRecipe, dataDirectory: String? = nil,
+                           progress: ((Int, Int, Double) -> Void)? = nil) throws -> TrainingOutcome {
+    let problems = recipe.problems
+    guard problems.isEmpty else { throw InvalidRecipe(problems: problems) }
+    let (network, train, test) = try materials(recipe, dataDirectory: dataDirectory)
+    let batch = recipe.batchSize ?? train.count
+    guard batch <= train.count else {
+      throw InvalidRecipe(problems: ["batch size \(batch) exceeds the \(train.count) training examples the data set has"])
+    }
+    let m = recipe.measurement
+    let config = TrainingConfig(
+      steps: recipe.steps, batchSize: batch, schedule: recipe.schedule, optimizer: recipe.optimizer, clipNorm: recipe.clipNorm,
+      seed: recipe.seed, initScale: recipe.initScale, sharpness: m.schedule, lanczosIterations: m.lanczosIterations,
+      lanczosTolerance: m.lanczosTolerance, divergenceSnapshots: m.snapshots,
+      measurementExamples: min(recipe.data.measurementExamples, train.count),
+      evalEvery: recipe.evalEvery > 0 ? recipe.evalEvery : recipe.steps, divergenceLoss: 1e4,
+      targetAccuracy: recipe.targetAccuracy, ghostBatch: m.ghostBatch ?? batch)
+    let chance = labelEntropy(train)
+    let language = recipe.isLanguageModel
+    let trainer = Trainer(network: network, config: config, train: train, test: test)
+    let (record, _) = trainer.run(progress: { step, loss in progress?(step, recipe.steps, loss) }, failureStep: { rec in
+      let losses = rec.steps.map(\.loss)
+      let c = OutcomeRules.classify(losses: losses, initialLoss: losses.first ?? .nan, chanceLoss: chance, languageModel: language)
+      return c.status == .collapsed ? c.failureStep : nil
+    })
+    let losses = record.steps.map(\.loss)
+    let initial = losses.first ?? .nan
+    var outcome = TrainingOutcome(
+      status: .trained, failureStep: nil, measurements: record.sharpness, lastBeforeFailure: nil, initialLoss: initial,
+      chanceLoss: chance, finalTrainLoss: nil, lossCurve: losses, evaluations: record.evals, stepsToTarget: record.stepsToTarget)
+    if let d = record.divergence {
+      outcome.status = .diverged
+      outcome.failureStep = d.step
+      outcome.lastBeforeFailure = record.sharpness.last { $0.step < d.step || $0.step == 0 }
+    } else {
+      let c = OutcomeRules.classify(losses: losses, initialLoss: initial, chanceLoss: chance, languageModel: language)
+      outcome.status = c.status
+      outcome.finalTrainLoss = c.finalLoss
+      if c.status == .collapsed {
+        outcome.failureStep = record.failureStep
+        outcome.lastBeforeFailure = record.lastBeforeFailure
+      }
+    }
+    return outcome
+  }
+}
+
+/// The entropy (nats) of a data set's label frequencies: the loss of the best constant prediction.
+func labelEntropy<S>(_ d: Dataset<S>) -> Double {
+  var counts = [Double](repeating: 0, count: d.classes)
+  for y in d.labels { counts[y] += 1 }
+  let n = Double(d.labels.count)
+  return counts.filter { $0 > 0 }.reduce(0) { $0 - $1 / n * log($1 / n) }
+}
