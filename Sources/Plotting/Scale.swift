@@ -59,7 +59,8 @@ public enum Scale: Sendable, Hashable {
   ///
   /// Linear: steps of 1, 2 or 5 × 10ᵏ, the smallest giving at most `target` intervals.
   /// Log: every decade (every 2nd, 3rd… when more than `target` decades), minor ticks at 2…9 × 10ᵏ;
-  /// a range narrower than a decade also labels 2× and 5× so that at least two labels show.
+  /// a range narrower than a decade also labels 2× and 5× (then every digit) so that at least two
+  /// labels show, and one too narrow for that (119…140) is labelled as a linear axis would be.
   public func ticks(in limits: ClosedRange<Double>, target: Int = 6) -> TickSet {
     switch self {
     case .linear: return linearTicks(limits, target: Swift.max(2, target))
@@ -185,6 +186,11 @@ private func logTicks(_ limits: ClosedRange<Double>, target: Int) -> TickSet {
       }
       if ticks.count >= 2 || subdivision.count == 9 { major = ticks; minor = rest; break }
     }
+  }
+  if major.count < 2 {
+    // Narrower than one digit step (119…140 holds no m × 10ᵉ but 100 < lo): label it as a
+    // linear axis would, so that a narrow log axis still reads.
+    return TickSet(major: linearTicks(limits, target: Swift.min(target, 4)).major, minor: [])
   }
   return TickSet(major: major, minor: minor)
 }

@@ -62,6 +62,14 @@ struct ScaleTests {
     #expect(Scale.log.ticks(in: 3...40).major.map(\.label) == ["5", "10", "20"])
   }
 
+  @Test("a log range holding no digit step is labelled linearly, inside the limits")
+  func narrowerThanADigit() {
+    let t = Scale.log.ticks(in: 112...141)
+    #expect(t.major.count >= 2)
+    #expect(t.major.allSatisfy { (112...141).contains($0.value) })
+    #expect(t.major.map(\.label) == ["120", "130", "140"])
+  }
+
   @Test("automatic limits: padding, zero span, single point, non-positive on log, empty")
   func autoLimits() throws {
     let l = try #require(Scale.linear.autoLimits([0, 10]))
