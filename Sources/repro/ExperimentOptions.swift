@@ -41,8 +41,23 @@ struct ExperimentOptions: ParsableArguments {
       throw ValidationError("bad scale '\(scale)': expected tiny, small or full")
     }
     if let shard { _ = try Shard(parsing: shard) }
-    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1…256 (got \(jobs))") }
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1…256 (got \(threads))") }
+    // Seeds become the sweep's integer seed lists (seed, seed + 1, …), which hold 32 bits.
+    guard seed <= UInt64(UInt32.max) - 16 else { throw ValidationError("--seed must be in 0…\(UInt64(UInt32.max) - 16) (got \(seed))") }
+    try Self.checkOutDirectory(out)
+  }
+
+  /// `--out` must name a directory (existing or to be made), never the empty string (which
+  /// would write results/, figures/ and REPRODUCE.md into the filesystem root) or a file.
+  static func checkOutDirectory(_ out: String) throws {
+    guard !out.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw ValidationError("--out must name a directory (got an empty string; use --out . for the current one)")
+    }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+      throw ValidationError("--out \(out) is a file, not a directory")
+    }
   }
 
   var resolvedScale: ExperimentScale {

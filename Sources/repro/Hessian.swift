@@ -41,9 +41,9 @@ struct Hessian: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard top >= 1 else { throw ValidationError("--top must be at least 1") }
-    guard iterations >= top else { throw ValidationError("--iterations must be at least --top") }
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard (1...1000).contains(top) else { throw ValidationError("--top must be in 1…1000 (got \(top))") }
+    guard (top...10_000).contains(iterations) else { throw ValidationError("--iterations must be in --top…10000 (got \(iterations))") }
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1…256 (got \(threads))") }
   }
 
   func run() throws {

@@ -10,7 +10,8 @@ struct ToyConfig: Codable, Hashable, Overridable {
   var model = "mlp"
 
   static var fields: [ConfigField<ToyConfig>] {
-    [.int("steps", \.steps), .double("eta", \.eta), .doubles("etas", \.etas), .ints("warmups", \.warmups),
+    [.int("steps", \.steps, in: 1...1000), .double("eta", \.eta, in: 0...10, excluding: [0]),
+     .doubles("etas", \.etas, in: 0...10, excluding: [0]), .ints("warmups", \.warmups, in: 0...1000),
      .string("model", \.model, allowed: ["mlp", "cnn"])]
   }
 }
@@ -85,7 +86,15 @@ struct HarnessTests {
     #expect(throws: HarnessError.unknownKey("stepz", valid: ["eta", "etas", "model", "steps", "warmups"])) {
       try c.apply(overrides: ["stepz=3"])
     }
-    #expect(throws: HarnessError.badValue(key: "steps", value: "ten", expected: "an integer")) { try c.apply(overrides: ["steps=ten"]) }
+    #expect(throws: HarnessError.badValue(key: "steps", value: "ten", expected: "an integer in 1…1000")) { try c.apply(overrides: ["steps=ten"]) }
+    // Values outside a field's range name the key, the value and the range.
+    #expect(throws: HarnessError.badValue(key: "steps", value: "0", expected: "an integer in 1…1000")) { try c.apply(overrides: ["steps=0"]) }
+    #expect(throws: HarnessError.badValue(key: "eta", value: "0", expected: "a number in (0, 10]")) { try c.apply(overrides: ["eta=0"]) }
+    #expect(throws: HarnessError.self) { try c.apply(overrides: ["eta=nan"]) }
+    #expect(throws: HarnessError.self) { try c.apply(overrides: ["etas=0.1,-1"]) }
+    #expect(throws: HarnessError.self) { try c.apply(overrides: ["etas=0.1,"]) }
+    #expect(throws: HarnessError.self) { try c.apply(overrides: ["warmups=0,,5"]) }
+    #expect(throws: HarnessError.self) { try c.apply(overrides: ["warmups=99999999999999999999"]) }
     #expect(throws: HarnessError.self) { try c.apply(overrides: ["etas=0.1,x"]) }
     #expect(throws: HarnessError.self) { try c.apply(overrides: ["model=vit"]) }
     #expect(throws: HarnessError.self) { try c.apply(overrides: ["steps"]) }

@@ -20,7 +20,7 @@ final class ExecutionLog: @unchecked Sendable {
 
 struct ToySettings: Codable, Hashable, Sendable, Overridable {
   var count = 6
-  static var fields: [ConfigField<ToySettings>] { [.int("count", \.count)] }
+  static var fields: [ConfigField<ToySettings>] { [.int("count", \.count, in: 0...1000)] }
 }
 
 struct Toy: Experiment {

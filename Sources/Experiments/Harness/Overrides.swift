@@ -5,9 +5,10 @@ public struct ConfigField<C> {
   let set: (inout C, String) -> Bool
   let get: (C) -> String
 
-  public static func int(_ name: String, _ kp: WritableKeyPath<C, Int>) -> ConfigField {
-    ConfigField(name: name, expected: "an integer", set: { c, v in
-      guard let x = Int(v) else { return false }
+  /// An integer in `range` (the range is part of the error a bad value gets).
+  public static func int(_ name: String, _ kp: WritableKeyPath<C, Int>, in range: ClosedRange<Int>) -> ConfigField {
+    ConfigField(name: name, expected: "an integer in \(describe(range))", set: { c, v in
+      guard let x = Int(v), range.contains(x) else { return false }
       c[keyPath: kp] = x
       return true
     }, get: { "\($0[keyPath: kp])" })
@@ -21,27 +22,30 @@ public struct ConfigField<C> {
     }, get: { "\($0[keyPath: kp])" })
   }
 
-  public static func double(_ name: String, _ kp: WritableKeyPath<C, Double>) -> ConfigField {
-    ConfigField(name: name, expected: "a number", set: { c, v in
-      guard let x = Double(v), x.isFinite else { return false }
+  /// A finite number in `range`; `open` excludes the bounds named (e.g. momentum in [0, 1)).
+  public static func double(_ name: String, _ kp: WritableKeyPath<C, Double>, in range: ClosedRange<Double>,
+                            excluding open: Set<Double> = []) -> ConfigField {
+    ConfigField(name: name, expected: "a number in \(describe(range, excluding: open))", set: { c, v in
+      guard let x = Double(v), x.isFinite, range.contains(x), !open.contains(x) else { return false }
       c[keyPath: kp] = x
       return true
     }, get: { "\($0[keyPath: kp])" })
   }
 
-  public static func doubles(_ name: String, _ kp: WritableKeyPath<C, [Double]>) -> ConfigField {
-    ConfigField(name: name, expected: "comma-separated numbers", set: { c, v in
-      let xs = v.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-      guard !xs.isEmpty, xs.allSatisfy({ $0?.isFinite == true }) else { return false }
+  public static func doubles(_ name: String, _ kp: WritableKeyPath<C, [Double]>, in range: ClosedRange<Double>,
+                             excluding open: Set<Double> = []) -> ConfigField {
+    ConfigField(name: name, expected: "comma-separated numbers, each in \(describe(range, excluding: open))", set: { c, v in
+      let xs = v.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+      guard !xs.isEmpty, xs.allSatisfy({ x in x.map { $0.isFinite && range.contains($0) && !open.contains($0) } ?? false }) else { return false }
       c[keyPath: kp] = xs.compactMap { $0 }
       return true
     }, get: { $0[keyPath: kp].map { "\($0)" }.joined(separator: ",") })
   }
 
-  public static func ints(_ name: String, _ kp: WritableKeyPath<C, [Int]>) -> ConfigField {
-    ConfigField(name: name, expected: "comma-separated integers", set: { c, v in
-      let xs = v.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard !xs.isEmpty, xs.allSatisfy({ $0 != nil }) else { return false }
+  public static func ints(_ name: String, _ kp: WritableKeyPath<C, [Int]>, in range: ClosedRange<Int>) -> ConfigField {
+    ConfigField(name: name, expected: "comma-separated integers, each in \(describe(range))", set: { c, v in
+      let xs = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !xs.isEmpty, xs.allSatisfy({ x in x.map { range.contains($0) } ?? false }) else { return false }
       c[keyPath: kp] = xs.compactMap { $0 }
       return true
     }, get: { $0[keyPath: kp].map { "\($0)" }.joined(separator: ",") })
@@ -51,7 +55,7 @@ public struct ConfigField<C> {
   public static func strings(_ name: String, _ kp: WritableKeyPath<C, [String]>, expected: String,
                              valid: @escaping (String) -> Bool) -> ConfigField {
     ConfigField(name: name, expected: expected, set: { c, v in
-      let xs = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      let xs = v.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
       guard !xs.isEmpty, xs.allSatisfy(valid) else { return false }
       c[keyPath: kp] = xs
       return true
@@ -66,6 +70,15 @@ public struct ConfigField<C> {
     }, get: { $0[keyPath: kp] })
   }
 }
+
+/// `1…1000`, `[0, 1)`: a range as the error messages print it.
+func describe(_ r: ClosedRange<Int>) -> String { "\(r.lowerBound)…\(r.upperBound)" }
+
+func describe(_ r: ClosedRange<Double>, excluding open: Set<Double> = []) -> String {
+  "\(open.contains(r.lowerBound) ? "(" : "[")\(format(r.lowerBound)), \(format(r.upperBound))\(open.contains(r.upperBound) ? ")" : "]")"
+}
+
+private func format(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
 
 /// A configuration whose fields can be overridden by name from the command line (init2winit's
 /// `hparam_overrides`, which also rejects unknown keys).

@@ -54,16 +54,23 @@ public struct StabilitySettings: Codable, Hashable, Sendable, Overridable {
   public var measurementExamples: Int
 
   public static var fields: [ConfigField<StabilitySettings>] {
-    [.strings("models", \.models, expected: "comma-separated model ids (\(ModelCatalog.ids.joined(separator: ", ")), each optionally -x<init scale>)",
-              valid: { ModelCatalog.variant($0).isKnown }), .doubles("learningRates", \.learningRates), .ints("warmups", \.warmups),
-     .ints("seeds", \.seeds), .ints("roleSeeds", \.roleSeeds), .int("steps", \.steps), .int("batchSize", \.batchSize),
-     .double("momentum", \.momentum), .bool("nesterov", \.nesterov),
-     .string("modelSize", \.modelSizeName, allowed: ModelZoo.Size.allCases.map(\.rawValue)), .int("width", \.width), .int("trainExamples", \.trainExamples),
-     .int("testExamples", \.testExamples), .int("textBatchSize", \.textBatchSize),
-     .int("textMeasurementSequences", \.textMeasurementSequences), .int("midStep", \.midStep), .ints("midSteps", \.midSteps),
-     .int("snapshotEvery", \.snapshotEvery), .int("traceEvery", \.traceEvery),
-     .int("lanczosIterations", \.lanczosIterations), .double("lanczosTolerance", \.lanczosTolerance),
-     .int("measurementExamples", \.measurementExamples)]
+    // Each range is what a run can do at all; how fields must agree (warmup ≤ steps, batch ≤
+    // training set) is checked by `problems` and each recipe's `problems`.
+    let count = 1...10_000_000
+    return [
+      .strings("models", \.models, expected: "comma-separated model ids (\(ModelCatalog.ids.joined(separator: ", ")), each optionally -x<init scale>)",
+               valid: { ModelCatalog.variant($0).isKnown }),
+      .doubles("learningRates", \.learningRates, in: 0...100, excluding: [0]), .ints("warmups", \.warmups, in: 0...10_000_000),
+      .ints("seeds", \.seeds, in: 0...Int(UInt32.max)), .ints("roleSeeds", \.roleSeeds, in: 0...Int(UInt32.max)),
+      .int("steps", \.steps, in: count), .int("batchSize", \.batchSize, in: count),
+      .double("momentum", \.momentum, in: 0...1, excluding: [1]), .bool("nesterov", \.nesterov),
+      .string("modelSize", \.modelSizeName, allowed: ModelZoo.Size.allCases.map(\.rawValue)), .int("width", \.width, in: 1...65536),
+      .int("trainExamples", \.trainExamples, in: count), .int("testExamples", \.testExamples, in: 0...10_000_000),
+      .int("textBatchSize", \.textBatchSize, in: count), .int("textMeasurementSequences", \.textMeasurementSequences, in: count),
+      .int("midStep", \.midStep, in: count), .ints("midSteps", \.midSteps, in: count),
+      .int("snapshotEvery", \.snapshotEvery, in: count), .int("traceEvery", \.traceEvery, in: count),
+      .int("lanczosIterations", \.lanczosIterations, in: 1...1000), .double("lanczosTolerance", \.lanczosTolerance, in: 0...1, excluding: [0]),
+      .int("measurementExamples", \.measurementExamples, in: count)]
   }
 
   /// What is wrong with the settings (checked before any training).
@@ -77,6 +84,14 @@ public struct StabilitySettings: Codable, Hashable, Sendable, Overridable {
     if !midSteps.contains(midStep) { out.append("midSteps must contain midStep \(midStep)") }
     if midSteps.contains(where: { $0 <= 0 || $0 >= steps }) { out.append("every mid step must lie inside the run (1…\(steps - 1))") }
     if width < 1 || textBatchSize < 1 || textMeasurementSequences < 1 { out.append("width and the text batch sizes must be at least 1") }
+    if let w = warmups.first(where: { $0 > steps }) { out.append("warmup \(w) is longer than the \(steps)-step run") }
+    let batches = [batchSize] + (familyBatchSizes.map { Array($0.values) } ?? [])
+    if let b = batches.first(where: { $0 > trainExamples }) {
+      out.append("batch size \(b) exceeds the \(trainExamples) training examples (trainExamples)")
+    }
+    if measurementExamples > trainExamples {
+      out.append("measurementExamples \(measurementExamples) exceeds the \(trainExamples) training examples (trainExamples)")
+    }
     return out
   }
 }
@@ -243,7 +258,9 @@ extension StabilitySweepExperiment {
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
     switch scale {
     case .tiny: return 3
-    case .small: return ["fig1": 300, "fig2": 1200, "fig3": 400][id]
+    // 2026-12-06: fig1 55 s from empty; fig2 18.1 min after fig1 (so about 19 min alone);
+    // fig3 13 s after both (its 150 role-row runs alone: about 70 s).
+    case .small: return ["fig1": 60, "fig2": 1140, "fig3": 75][id]
     case .full: return nil
     }
   }
@@ -251,8 +268,13 @@ extension StabilitySweepExperiment {
   public func settings(for scale: ExperimentScale, seed: UInt64) -> StabilitySettings {
     StabilitySweep.settings(for: scale, seed: seed)
   }
+  /// The settings, then every run they make (grid and traces), are checked before any training.
   public func validate(_ s: StabilitySettings) throws {
     if !s.problems.isEmpty { throw RecipeTrainer.InvalidRecipe(problems: s.problems) }
+    var seen = Set<String>()
+    let recipes = runs(s) + runs(s).prefix(1).map { StabilitySweep.traced($0, s) }
+    let problems = recipes.flatMap(\.problems).filter { seen.insert($0).inserted }
+    if !problems.isEmpty { throw RecipeTrainer.InvalidRecipe(problems: problems) }
   }
   public func label(_ r: TrainingRecipe) -> String { StabilitySweep.label(r) }
   public func execute(_ r: TrainingRecipe, settings: StabilitySettings, context: RunContext) throws -> TrainingOutcome {

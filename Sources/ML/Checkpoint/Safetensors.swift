@@ -31,11 +31,31 @@ public struct SafetensorsEntry: Sendable, Equatable {
   public var shape: [Int]
   public var data: Data
 
-  public static let elementSizes: [String: Int] = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
+  /// The format's dtypes and their sizes in bytes.
+  public static let elementSizes: [String: Int] = [
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E5M2": 1, "F8_E4M3": 1,
+    "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1,
+  ]
+
+  /// The number of elements, checked against the bytes held (an entry built by hand may
+  /// disagree with its shape; one from `Safetensors.parse` never does).
+  func elementCount(file: String, name: String) throws -> Int {
+    var n = 1
+    for d in shape {
+      let (p, overflow) = n.multipliedReportingOverflow(by: d)
+      guard d >= 0, !overflow else { throw CheckpointError.corrupt(file, reason: "'\(name)' has shape \(shape)") }
+      n = p
+    }
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: Self.elementSizes[dtype] ?? 0)
+    guard !overflow, bytes == data.count, Self.elementSizes[dtype] != nil else {
+      throw CheckpointError.corrupt(file, reason: "'\(name)': \(data.count) bytes for shape \(shape) of \(dtype)")
+    }
+    return n
+  }
 
   /// The values as floating point (F32, F64; integers are converted exactly where they fit).
   public func floats<S: TensorScalar>(file: String, name: String) throws -> Tensor<S> {
-    let n = shape.reduce(1, *)
+    let n = try elementCount(file: file, name: name)
     return try data.withUnsafeBytes { raw -> Tensor<S> in
       switch dtype {
       case "F32":
@@ -50,7 +70,7 @@ public struct SafetensorsEntry: Sendable, Equatable {
 
   /// The values as integers (I64, I32, U8).
   public func integers(file: String, name: String) throws -> [Int] {
-    let n = shape.reduce(1, *)
+    let n = try elementCount(file: file, name: name)
     return try data.withUnsafeBytes { raw -> [Int] in
       switch dtype {
       case "I64": return (0..<n).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
@@ -68,6 +88,8 @@ public struct SafetensorsEntry: Sendable, Equatable {
 public enum Safetensors {
   public static func read(path: String) throws -> (tensors: [String: SafetensorsEntry], metadata: [String: String]) {
     guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.missingFile(path) }
+    // A device (/dev/zero) or a FIFO would be read without end: only regular files.
+    do { try DataFile.requireRegular(path) } catch { throw CheckpointError.unreadable(path, reason: "not a regular file") }
     let bytes: Data
     do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw CheckpointError.unreadable(path, reason: error.localizedDescription)
@@ -75,40 +97,86 @@ public enum Safetensors {
     return try parse(bytes, file: path)
   }
 
+  /// The largest header accepted, as the reference implementation's limit.
+  public static let maximumHeaderBytes = 100_000_000
+
+  /// Parses and validates a file's bytes as the format's reference (`safetensors` in Rust) does:
+  /// a header of at most `maximumHeaderBytes` that is one JSON object (no duplicate keys), each
+  /// tensor a known dtype, a shape of non-negative integers and two integer offsets; the tensors'
+  /// byte ranges in offset order start at 0, follow each other without gap or overlap, hold
+  /// exactly shape × dtype size bytes (checked arithmetic) and end where the file ends.
+  /// `__metadata__`, if present, maps strings to strings. Nothing outside `bytes` is ever read.
   public static func parse(_ bytes: Data, file: String) throws -> (tensors: [String: SafetensorsEntry], metadata: [String: String]) {
     func corrupt(_ r: String) -> CheckpointError { .corrupt(file, reason: r) }
+    let bytes = Data(bytes)  // zero-based indices even for a slice
     guard bytes.count >= 8 else { throw corrupt("file shorter than its 8-byte header length") }
     let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
-    guard headerLength <= UInt64(bytes.count - 8) else { throw corrupt("header length \(headerLength) exceeds the file size \(bytes.count)") }
-    let headerData = bytes.subdata(in: 8..<(8 + Int(headerLength)))
-    guard let json = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
-      throw corrupt("header is not a JSON object")
+    guard headerLength <= UInt64(maximumHeaderBytes) else {
+      throw corrupt("header length \(headerLength) exceeds the format's limit of \(maximumHeaderBytes) bytes")
     }
+    guard headerLength <= UInt64(bytes.count - 8) else { throw corrupt("header length \(headerLength) exceeds the file size \(bytes.count)") }
     let dataStart = 8 + Int(headerLength)
+    let header = [UInt8](bytes[8..<dataStart])
+    guard header.first == UInt8(ascii: "{") else { throw corrupt("header does not start with '{'") }
+    let json: StrictJSON
+    do { json = try StrictJSON.parse(header) } catch {
+      throw corrupt("header is not valid JSON (\(error))")
+    }
+    guard case .object(let members) = json else { throw corrupt("header is not a JSON object") }
     let dataSize = bytes.count - dataStart
-    var tensors: [String: SafetensorsEntry] = [:]
+
+    struct Info { var name: String, dtype: String, shape: [Int], begin: Int, end: Int, byteCount: Int }
+    var infos: [Info] = []
     var metadata: [String: String] = [:]
-    for (name, value) in json {
+    for (name, value) in members {
       if name == "__metadata__" {
-        guard let m = value as? [String: Any] else { throw corrupt("__metadata__ is not an object") }
-        for (k, v) in m { metadata[k] = v as? String ?? "\(v)" }
+        guard case .object(let m) = value else { throw corrupt("__metadata__ is not an object") }
+        for (k, v) in m {
+          guard case .string(let text) = v else { throw corrupt("__metadata__ value of '\(k)' is not a string") }
+          metadata[k] = text
+        }
         continue
       }
-      guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-            let shapeAny = info["shape"] as? [Any], let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2
+      guard case .object(let fields) = value else { throw corrupt("entry '\(name)' is not an object") }
+      func field(_ key: String) -> StrictJSON? { fields.first { $0.key == key }?.value }
+      guard case .string(let dtype)? = field("dtype"), case .array(let shapeItems)? = field("shape"),
+            case .array(let offsetItems)? = field("data_offsets")
       else { throw corrupt("entry '\(name)' lacks dtype, shape or data_offsets") }
-      let shape = try shapeAny.map { v -> Int in
-        guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw corrupt("entry '\(name)' has a bad shape") }
-        return i
-      }
-      guard let begin = (offsetsAny[0] as? NSNumber)?.intValue, let end = (offsetsAny[1] as? NSNumber)?.intValue,
-            begin >= 0, end >= begin, end <= dataSize
-      else { throw corrupt("entry '\(name)' has data offsets outside the file (truncated?)") }
       guard let size = SafetensorsEntry.elementSizes[dtype] else { throw corrupt("entry '\(name)' has unknown dtype \(dtype)") }
-      guard shape.reduce(1, *) * size == end - begin else {
-        throw corrupt("entry '\(name)': \(end - begin) bytes for shape \(shape) of \(dtype)")
+      let shape = shapeItems.compactMap(\.nonNegativeInteger)
+      guard shape.count == shapeItems.count else { throw corrupt("entry '\(name)' has a shape that is not a list of non-negative integers") }
+      let offsets = offsetItems.compactMap(\.nonNegativeInteger)
+      guard offsets.count == 2, offsetItems.count == 2 else { throw corrupt("entry '\(name)' has data_offsets that are not two non-negative integers") }
+      var count = 1
+      for d in shape {
+        let (p, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow else { throw corrupt("entry '\(name)': shape \(shape) overflows") }
+        count = p
       }
-      tensors[name] = SafetensorsEntry(dtype: dtype, shape: shape, data: bytes.subdata(in: (dataStart + begin)..<(dataStart + end)))
+      let (byteCount, overflow) = count.multipliedReportingOverflow(by: size)
+      guard !overflow else { throw corrupt("entry '\(name)': shape \(shape) of \(dtype) overflows") }
+      infos.append(Info(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1], byteCount: byteCount))
+    }
+    infos.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+    var expectedBegin = 0
+    for info in infos {
+      guard info.begin == expectedBegin, info.end >= info.begin else {
+        throw corrupt("entry '\(info.name)' has data offsets [\(info.begin), \(info.end)], expected to start at \(expectedBegin) (tensors must follow each other without gap or overlap)")
+      }
+      guard info.end - info.begin == info.byteCount else {
+        throw corrupt("entry '\(info.name)': \(info.end - info.begin) bytes for shape \(info.shape) of \(info.dtype) (\(info.byteCount) expected)")
+      }
+      expectedBegin = info.end
+    }
+    guard expectedBegin == dataSize else {
+      throw corrupt(expectedBegin > dataSize
+        ? "the tensors need \(expectedBegin) data bytes, the file holds \(dataSize) (truncated?)"
+        : "\(dataSize - expectedBegin) bytes after the last tensor")
+    }
+    var tensors: [String: SafetensorsEntry] = [:]
+    for info in infos {
+      tensors[info.name] = SafetensorsEntry(dtype: info.dtype, shape: info.shape,
+                                            data: bytes.subdata(in: (dataStart + info.begin)..<(dataStart + info.end)))
     }
     return (tensors, metadata)
   }
@@ -199,7 +267,9 @@ extension Network {
       guard e.shape == spec.shape else {
         throw CheckpointError.shapeMismatch(file: path, name: spec.name, expected: spec.shape, found: e.shape)
       }
-      return try e.floats(file: path, name: spec.name)
+      let t: Tensor<S> = try e.floats(file: path, name: spec.name)
+      guard t.isFinite else { throw CheckpointError.corrupt(path, reason: "'\(spec.name)' holds NaN or infinity") }
+      return t
     }
   }
 }
@@ -214,6 +284,7 @@ extension Batch {
     guard x.shape.count == 2, x.shape[1] == features else {
       throw CheckpointError.shapeMismatch(file: path, name: "x", expected: [x.shape.first ?? 0, features], found: x.shape)
     }
+    guard x.shape[0] > 0 else { throw CheckpointError.corrupt(path, reason: "the batch holds no examples (x has shape \(x.shape))") }
     guard y.shape == [x.shape[0]] else {
       throw CheckpointError.shapeMismatch(file: path, name: "y", expected: [x.shape[0]], found: y.shape)
     }
