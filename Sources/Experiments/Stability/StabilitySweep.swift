@@ -259,8 +259,8 @@ extension StabilitySweepExperiment {
     switch scale {
     case .tiny: return 3
     // 2026-12-06: fig1 55 s from empty; fig2 18.1 min after fig1 (so about 19 min alone);
-    // fig3 13 s after both (its 150 role-row runs alone: about 70 s).
-    case .small: return ["fig1": 60, "fig2": 1140, "fig3": 75][id]
+    // fig3 13 s after both, 62 s alone.
+    case .small: return ["fig1": 60, "fig2": 1140, "fig3": 65][id]
     case .full: return nil
     }
   }
