@@ -35,6 +35,9 @@ struct ExperimentOptions: ParsableArguments {
   @Flag(help: "No progress output.")
   var quiet = false
 
+  @Flag(help: "Replace existing outputs even with a figure drawn from fewer (or no) stored runs.")
+  var force = false
+
   func validate() throws {
     if small, let scale, scale != "small" { throw ValidationError("--small conflicts with --scale \(scale)") }
     if let scale, ExperimentScale(rawValue: scale) == nil {
@@ -75,6 +78,7 @@ struct ExperimentOptions: ParsableArguments {
     o.dataDirectory = dataDir
     o.overrides = overrides
     o.quiet = quiet
+    o.force = force
     return o
   }
 }

@@ -119,6 +119,86 @@ struct RunnerTests {
     #expect(again.components(separatedBy: "<!-- BEGIN toy -->").count == 2)
   }
 
+  @Test func committedOutputsAreNotReplacedByFewerRunsOrBySubsets() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    _ = try ExperimentRunner(Toy(log: log), options: options(root)).run()
+    let dataPath = root + "/figures/data/toy.json"
+    let canonical = try Data(contentsOf: URL(fileURLWithPath: dataPath))
+    // A render at another scale finds no runs: an error, and nothing is written.
+    var full = options(root)
+    full.scale = .full
+    #expect(throws: HarnessError.self) { _ = try ExperimentRunner(Toy(log: log), options: full).render() }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dataPath)) == canonical)
+    // Fewer runs than the outputs hold (a store with a run deleted): refused unless forced.
+    let runs = root + "/results/toy/tiny"
+    try FileManager.default.removeItem(atPath: runs + "/" + (try FileManager.default.contentsOfDirectory(atPath: runs).sorted()[0]))
+    do {
+      _ = try ExperimentRunner(Toy(log: log), options: options(root)).render()
+      Issue.record("a render from 5 of 6 runs replaced outputs drawn from 6")
+    } catch let e as HarnessError {
+      #expect(e.description.contains("holds 6 of 6 runs") && e.description.contains("5 of 6 runs"), "\(e)")
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dataPath)) == canonical)
+    _ = try ExperimentRunner(Toy(log: log), options: options(root)).run()
+    let retrained = try Data(contentsOf: URL(fileURLWithPath: dataPath))
+    // A run with --set overrides writes under its own name, recording the whole command.
+    var subset = options(root)
+    subset.overrides = ["count=3"]
+    let name = subset.outputName("toy")
+    #expect(name.hasPrefix("toy-custom-") && name != RunOptions().outputName("toy"))
+    _ = try ExperimentRunner(Toy(log: log), options: subset).run()
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dataPath)) == retrained)
+    let custom = try JSONDecoder().decode(ExperimentReport<[Int]>.self, from: Data(contentsOf: URL(fileURLWithPath: root + "/figures/data/\(name).json")))
+    #expect(custom.runsPresent == 3 && custom.overrides == ["count=3"])
+    #expect(custom.command == "swift run -c release repro toy --scale tiny --set 'count=3'")
+    let reproduce = try String(contentsOfFile: root + "/REPRODUCE.md", encoding: .utf8)
+    #expect(reproduce.contains("<!-- BEGIN toy -->") && reproduce.contains("<!-- BEGIN \(name) -->"))
+    #expect(FileManager.default.fileExists(atPath: root + "/figures/\(name).png"))
+    // --force replaces even with fewer runs.
+    try FileManager.default.removeItem(atPath: root + "/results/toy/tiny")
+    var forced = options(root)
+    forced.force = true
+    #expect(try ExperimentRunner(Toy(log: log), options: forced).render().runsPresent == 0)
+  }
+
+  @Test("shards in either order, then render: the same figure as one process, follow-ups included", arguments: [["1/2", "2/2"], ["2/2", "1/2"]])
+  func shardedFollowUpsComplete(order: [String]) throws {
+    let root = tempRoot(), single = tempRoot()
+    let log = ExecutionLog()
+    for shard in order {
+      var o = options(root)
+      o.shard = try Shard(parsing: shard)
+      _ = try ExperimentRunner(Toy(log: log, followUp: true), options: o).run()
+    }
+    #expect(log.executed.filter { $0 == 105 }.count == 1)
+    let sharded = try ExperimentRunner(Toy(log: log, followUp: true), options: options(root)).render()
+    _ = try ExperimentRunner(Toy(log: ExecutionLog(), followUp: true), options: options(single)).run()
+    let read = { (r: String) in try JSONDecoder().decode(ExperimentReport<[Int]>.self, from: Data(contentsOf: URL(fileURLWithPath: r + "/figures/data/toy.json"))).data }
+    let a = try read(root), b = try read(single)
+    #expect(sharded.runsPresent == 7 && a == b)
+  }
+
+  @Test func aRunClaimedByALiveProcessIsLeftToIt() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    let runner = ExperimentRunner(Toy(log: log), options: options(root))
+    let dir = runner.store.directory(experiment: "toy", scale: "tiny", key: try runner.key(2))
+    let held = try #require(try RunClaim.acquire(directory: dir))
+    // A second claim on the same run fails while the first is fresh, succeeds once it is stale.
+    #expect(try RunClaim.acquire(directory: dir) == nil)
+    #expect(try RunClaim.acquire(directory: dir, now: Date().addingTimeInterval(RunClaim.staleAfter + 1)) != nil)
+    try RunClaim.acquire(directory: dir)?.release()  // (nil: the takeover above holds it)
+    #expect(try RunClaim.acquire(directory: dir) == nil)
+    let s = try runner.run()
+    #expect(log.executed == [0, 1, 3, 4, 5] && s.runsPresent == 5)
+    held.release()
+    _ = try runner.run()
+    #expect(log.executed == [0, 1, 3, 4, 5, 2])
+    // No claim is left behind by a finished run.
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("claim").path))
+  }
+
   @Test func shardsRunDisjointPartsAndRenderMerges() throws {
     let root = tempRoot()
     let log = ExecutionLog()

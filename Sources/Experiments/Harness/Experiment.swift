@@ -86,4 +86,8 @@ public struct ExperimentReport<FigureData: Codable & Sendable>: Codable, Sendabl
   public var computeSeconds: Double
   public var claims: [ClaimOutcome]
   public var data: FigureData
+  /// The command that made these outputs, overrides included (absent in older files).
+  public var command: String?
+  /// The `--set` overrides, when there were any.
+  public var overrides: [String]?
 }

@@ -14,8 +14,33 @@ public struct RunOptions: Sendable {
   public var dataDirectory: String?
   public var overrides: [String] = []
   public var quiet = false
+  /// Replace committed outputs even with a figure drawn from fewer runs (`--force`).
+  public var force = false
 
   public init() {}
+
+  /// The name an experiment's outputs are written under: its id, or for a run with `--set`
+  /// overrides `<id>-custom-<hash of the overrides>`, so that a subset never replaces the
+  /// canonical figure, data, table or REPRODUCE section.
+  public func outputName(_ id: String) -> String {
+    guard !overrides.isEmpty else { return id }
+    let h = RunKey.fnv1a(Data(overrides.joined(separator: "\n").utf8))
+    return id + "-custom-" + String(format: "%08x", UInt32(truncatingIfNeeded: h ^ (h >> 32)))
+  }
+
+  /// The command that reproduces these outputs (scale, seed and every override).
+  public func commandLine(_ id: String) -> String {
+    var parts = ["swift run -c release repro", id]
+    switch scale {
+    case .small: parts.append("--small")
+    case .tiny: parts.append("--scale tiny")
+    case .full: break
+    }
+    if seed != 0 { parts.append("--seed \(seed)") }
+    if let d = dataDirectory { parts.append("--data-dir \(d)") }
+    parts += overrides.map { "--set '\($0)'" }
+    return parts.joined(separator: " ")
+  }
 }
 
 /// What a command did, for its closing lines.
@@ -68,13 +93,15 @@ public struct ExperimentRunner<E: Experiment> {
     }
     let all = experiment.runs(settings)
     var trained = try train(all, settings: settings)
-    // Follow-up runs are chosen from the complete primary results (for a sharded sweep: by
-    // whichever shard finds them complete; `render` draws what is stored).
+    // Follow-up runs are chosen from the complete primary results. In a sharded sweep the shard
+    // that finds them complete (the last to finish) trains every missing follow-up, whatever
+    // its shard: a follow-up assigned to a shard that finished earlier would never be trained.
+    // Claims keep two shards finishing together from training one run twice.
     let primary = try stored(all)
     var followUps: [E.Run] = []
     if primary.results.count == all.count {
       followUps = experiment.followUpRuns(settings, results: primary.results)
-      trained += try train(followUps, settings: settings)
+      trained += try train(followUps, settings: settings, shard: .whole)
     }
     var summary = try render(settings: settings, all: all + followUps)
     summary.runsTrained = trained
@@ -83,9 +110,9 @@ public struct ExperimentRunner<E: Experiment> {
   }
 
   /// Trains this shard's runs of `all` that are not stored yet; returns how many it trained.
-  func train(_ all: [E.Run], settings: E.Settings) throws -> Int {
+  func train(_ all: [E.Run], settings: E.Settings, shard: Shard? = nil) throws -> Int {
     if all.isEmpty { return 0 }
-    let mine = options.shard.select(Array(all.enumerated()))
+    let mine = (shard ?? options.shard).select(Array(all.enumerated()))
     let progress = ProgressReporter(total: mine.count, quiet: options.quiet)
     let scaleName = options.scale.rawValue
     var pending: [(index: Int, run: E.Run, key: RunKey)] = []
@@ -107,11 +134,14 @@ public struct ExperimentRunner<E: Experiment> {
   }
 
   /// The stored outcomes of `runs` (missing ones skipped) and their summed training time.
+  /// A corrupt entry is reported on standard error (it counts as missing, and a run re-trains it).
   func stored(_ runs: [E.Run]) throws -> (results: [(run: E.Run, outcome: E.Outcome)], seconds: Double) {
     var results: [(run: E.Run, outcome: E.Outcome)] = []
     var compute = 0.0
+    let quiet = options.quiet
     for run in runs {
-      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: options.scale.rawValue, key: try key(run)) {
+      if let stored = store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: options.scale.rawValue, key: try key(run),
+                                 warn: { if !quiet { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }) {
         results.append((run, stored.outcome))
         compute += stored.seconds
       }
@@ -131,11 +161,24 @@ public struct ExperimentRunner<E: Experiment> {
       while let i = queue.take() {
         let item = pending[i]
         let label = experiment.label(item.run)
-        let context = RunContext(scale: scale, dataDirectory: dataDirectory) { step, steps, loss in
-          progress.step(run: item.index, label: label, step: step, steps: steps, loss: loss)
-        }
-        let t0 = Date()
         do {
+          // Another process on this results directory may hold the run, or have stored it
+          // since this one looked (checked after claiming, so it is never trained twice).
+          guard let claim = try RunClaim.acquire(directory: store.directory(experiment: experiment.sweepID, scale: scale.rawValue, key: item.key))
+          else {
+            progress.note("\(label): being trained by another process; left to it")
+            continue
+          }
+          defer { claim.release() }
+          if store.load(StoredRun<E.Outcome>.self, experiment: experiment.sweepID, scale: scale.rawValue, key: item.key) != nil {
+            progress.finish(run: item.index, label: label + " (stored by another process)", seconds: 0, summary: "")
+            continue
+          }
+          let context = RunContext(scale: scale, dataDirectory: dataDirectory) { step, steps, loss in
+            claim.touch()
+            progress.step(run: item.index, label: label, step: step, steps: steps, loss: loss)
+          }
+          let t0 = Date()
           let outcome = try experiment.execute(item.run, settings: settings, context: context)
           let seconds = Date().timeIntervalSince(t0)
           try store.save(config: item.run, result: StoredRun(outcome: outcome, seconds: seconds, blasThreads: threads),
@@ -161,6 +204,15 @@ public struct ExperimentRunner<E: Experiment> {
     let all = experiment.runs(settings)
     let primary = try stored(all)
     let followUps = primary.results.count == all.count ? experiment.followUpRuns(settings, results: primary.results) : []
+    if !options.quiet {
+      let missingFollowUps = try followUps.count - stored(followUps).results.count
+      let hint = "run `\(options.commandLine(experiment.id))` (any shard, or unsharded) to train them"
+      if primary.results.count < all.count {
+        FileHandle.standardError.write(Data("note: \(all.count - primary.results.count) of \(all.count) grid runs are not stored yet; \(hint)\n".utf8))
+      } else if missingFollowUps > 0 {
+        FileHandle.standardError.write(Data("note: \(missingFollowUps) follow-up runs are not stored yet; \(hint)\n".utf8))
+      }
+    }
     var summary = try render(settings: settings, all: all + followUps)
     summary.wallSeconds = Date().timeIntervalSince(start)
     return summary
@@ -175,8 +227,10 @@ public struct ExperimentRunner<E: Experiment> {
     let report = ExperimentReport(
       experiment: experiment.id, title: experiment.title, paperReference: experiment.paperReference,
       scale: options.scale, runsPresent: results.count, runsTotal: all.count, computeSeconds: compute,
-      claims: claims, data: data)
-    let written = try OutputWriter(root: options.outDirectory).write(report: report, experiment: experiment)
+      claims: claims, data: data, command: options.commandLine(experiment.id),
+      overrides: options.overrides.isEmpty ? nil : options.overrides)
+    let written = try OutputWriter(root: options.outDirectory)
+      .write(report: report, experiment: experiment, name: options.outputName(experiment.id), force: options.force)
     return RunSummary(experiment: experiment.id, runsTotal: all.count, runsPresent: results.count, runsTrained: 0,
                       wallSeconds: 0, claims: claims, written: written)
   }

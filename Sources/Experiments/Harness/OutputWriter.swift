@@ -16,41 +16,60 @@ public struct OutputWriter {
     }
   }
 
-  public func write<E: Experiment>(report: ExperimentReport<E.FigureData>, experiment: E) throws -> [String] {
+  /// Writes under `name` (the experiment's id, or a custom name for overridden settings).
+  /// Unless `force`, refuses to draw a figure from no runs, or to replace stored outputs of
+  /// `name` that were drawn from more runs (`render` at the wrong scale, a partial store).
+  public func write<E: Experiment>(report: ExperimentReport<E.FigureData>, experiment: E, name: String? = nil,
+                                   force: Bool = false) throws -> [String] {
+    let name = name ?? report.experiment
     let figures = root + "/figures", data = figures + "/data", tables = root + "/tables"
+    let jsonPath = data + "/\(name).json"
+    if !force {
+      if report.runsPresent == 0 {
+        throw HarnessError.nothingStored(experiment: report.experiment, scale: report.scale.rawValue, results: root + "/results")
+      }
+      if let existing = Self.storedSummary(at: jsonPath), existing.runsPresent > report.runsPresent {
+        throw HarnessError.wouldShrink(
+          path: jsonPath, existing: "\(existing.runsPresent) of \(existing.runsTotal) runs at \(existing.scale.rawValue) scale",
+          new: "\(report.runsPresent) of \(report.runsTotal) runs at \(report.scale.rawValue) scale")
+      }
+    }
     try ensure(data)
     try ensure(tables)
     let caption = "\(report.scale.rawValue) scale · \(report.runsPresent)/\(report.runsTotal) runs · \(Provenance.commit)"
-    var written = try experiment.figure(report.data, caption: caption).write(basePath: figures + "/" + report.experiment)
+    var written = try experiment.figure(report.data, caption: caption).write(basePath: figures + "/" + name)
     let extra = experiment.additionalFigures(report.data, caption: caption)
     for (suffix, figure) in extra {
-      written += try figure.write(basePath: figures + "/\(report.experiment)-\(suffix)")
+      written += try figure.write(basePath: figures + "/\(name)-\(suffix)")
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let jsonPath = data + "/\(report.experiment).json"
     try ResultStore.writeAtomically(try encoder.encode(report), to: URL(fileURLWithPath: jsonPath))
     written.append(jsonPath)
-    let tablePath = tables + "/\(report.experiment).md"
-    let table = "# \(report.title) (\(report.paperReference)), \(report.scale.rawValue) scale\n\n" + experiment.table(report.data) + "\n"
+    let tablePath = tables + "/\(name).md"
+    let command = report.command.map { "Command: `\($0)`\n\n" } ?? ""
+    let table = "# \(report.title) (\(report.paperReference)), \(report.scale.rawValue) scale\n\n" + command + experiment.table(report.data) + "\n"
     try ResultStore.writeAtomically(Data(table.utf8), to: URL(fileURLWithPath: tablePath))
     written.append(tablePath)
     let reproducePath = root + "/REPRODUCE.md"
-    try updateReproduce(at: reproducePath, id: report.experiment, section: reproduceSection(report, extraFigures: extra.map(\.suffix)))
+    try updateReproduce(at: reproducePath, id: name, section: reproduceSection(report, name: name, extraFigures: extra.map(\.suffix)))
     written.append(reproducePath)
     return written
   }
 
-  func reproduceSection<D>(_ r: ExperimentReport<D>, extraFigures: [String] = []) -> String {
+  func reproduceSection<D>(_ r: ExperimentReport<D>, name: String? = nil, extraFigures: [String] = []) -> String {
+    let name = name ?? r.experiment
     let flag = r.scale == .small ? "--small" : r.scale == .tiny ? "--scale tiny" : ""
+    let command = r.command ?? "swift run -c release repro \(r.experiment)\(flag.isEmpty ? "" : " " + flag)"
     let held = r.claims.filter(\.holds).count
     // The main figure, then each additional one beneath it.
-    let images = ([r.experiment] + extraFigures.map { "\(r.experiment)-\($0)" })
+    let images = ([name] + extraFigures.map { "\(name)-\($0)" })
       .map { "![\($0)](figures/\($0).png)" }.joined(separator: "\n\n")
+    let custom = name == r.experiment ? "" : " — custom settings: \((r.overrides ?? []).joined(separator: ", "))"
     var s = """
-      ## \(r.experiment): \(r.title) (paper: \(r.paperReference))
+      ## \(name): \(r.title) (paper: \(r.paperReference))\(custom)
 
-      Command: `swift run -c release repro \(r.experiment)\(flag.isEmpty ? "" : " " + flag)` · scale **\(r.scale.rawValue)** · \
+      Command: `\(command)` · scale **\(r.scale.rawValue)** · \
       \(r.runsPresent) of \(r.runsTotal) runs · compute \(Self.duration(r.computeSeconds)) (sum of run times on 2 cores)
 
       \(images)
@@ -61,8 +80,15 @@ public struct OutputWriter {
     s += "\n" + markdownTable(
       headers: ["claim", "the paper", "our check", "measured", "holds"],
       rows: r.claims.map { [$0.id, $0.statement, $0.check, $0.measured, $0.holds ? "yes" : "**no**"] })
-    s += "\n\nData: `figures/data/\(r.experiment).json` · table: `tables/\(r.experiment).md`\n"
+    s += "\n\nData: `figures/data/\(name).json` · table: `tables/\(name).md`\n"
     return s
+  }
+
+  /// The run counts of outputs already written at `path` (nil when absent or unreadable).
+  static func storedSummary(at path: String) -> (runsPresent: Int, runsTotal: Int, scale: ExperimentScale)? {
+    struct Summary: Decodable { var runsPresent: Int; var runsTotal: Int; var scale: ExperimentScale }
+    guard let d = try? Data(contentsOf: URL(fileURLWithPath: path)), let s = try? JSONDecoder().decode(Summary.self, from: d) else { return nil }
+    return (s.runsPresent, s.runsTotal, s.scale)
   }
 
   static func duration(_ s: Double) -> String {

@@ -7,6 +7,8 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
   case unknownKey(String, valid: [String])
   case badValue(key: String, value: String, expected: String)
   case unknownExperiment(String, known: [String])
+  case wouldShrink(path: String, existing: String, new: String)
+  case nothingStored(experiment: String, scale: String, results: String)
 
   public var description: String {
     switch self {
@@ -15,6 +17,10 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
     case .unknownKey(let k, let valid): return "unknown key '\(k)'; valid keys: \(valid.joined(separator: ", "))"
     case .badValue(let k, let v, let e): return "bad value '\(v)' for \(k): expected \(e)"
     case .unknownExperiment(let e, let known): return "unknown experiment '\(e)'; known: \(known.joined(separator: ", "))"
+    case .wouldShrink(let p, let old, let new):
+      return "\(p) holds \(old); this would replace it with \(new). Nothing was written: pass --force to replace it, or --out DIR to write elsewhere"
+    case .nothingStored(let e, let scale, let results):
+      return "no stored runs of \(e) at \(scale) scale under \(results) (was it run at another scale, e.g. --small?); nothing was written (--force draws the empty figure)"
     }
   }
 }
@@ -59,9 +65,23 @@ public struct ResultStore: Sendable {
     try ResultStore.writeAtomically(try encoder.encode(result), to: dir.appendingPathComponent("result.json"))
   }
 
-  /// Writes to `<name>.tmp-<pid>` in the same directory, then renames over the target.
+  /// `<host>-<pid>-<16 random hex digits>`, safe in a file name.
+  static func temporarySuffix() -> String {
+    "\(host)-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+  }
+
+  /// This machine's name (gethostname), letters, digits and '-' only.
+  static let host: String = {
+    var buffer = [CChar](repeating: 0, count: 256)
+    let name = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "host"
+    return String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" ? Character($0) : "_" }.prefix(64))
+  }()
+
+  /// Writes to `.<name>.tmp-<host>-<pid>-<random>` in the same directory, then renames over the
+  /// target. The host and a random part keep the name unique across the nodes of a cluster and
+  /// containers sharing one process id on a shared file system, and across threads.
   public static func writeAtomically(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(temporarySuffix())")
     do {
       try data.write(to: tmp)
       if rename(tmp.path, url.path) != 0 {
