@@ -18,6 +18,27 @@ struct StabilitySweepTests {
     #expect(throws: DataError.self) { _ = try DataCache.shared.images(size: .full, train: 10, test: 10, dataDirectory: "/nonexistent") }
   }
 
+  /// The reliability issue's 10-record CIFAR directory: the run asks for more images than the
+  /// directory holds, so loading names the shortfall and the setting instead of training on 10.
+  @Test func aDataSetSmallerThanTheRunNeedsIsOneClearError() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cifar-small-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for name in CIFAR10.files(.train) + CIFAR10.files(.test) {
+      var data = Data()
+      for i in 0..<2 { data.append(UInt8(i)); data.append(contentsOf: [UInt8](repeating: UInt8(i * 40), count: 3 * 1024)) }
+      try data.write(to: URL(fileURLWithPath: dir + "/" + name))
+    }
+    #expect(throws: DataError.tooSmall(source: "CIFAR-10 in \(dir) (training set)", has: 10, needs: 50, setting: "trainExamples")) {
+      _ = try DataCache.shared.images(size: .full, train: 50, test: 2, dataDirectory: dir)
+    }
+    #expect(throws: DataError.tooSmall(source: "CIFAR-10 in \(dir) (test set)", has: 2, needs: 5, setting: "testExamples")) {
+      _ = try DataCache.shared.images(size: .full, train: 10, test: 5, dataDirectory: dir)
+    }
+    let split = try DataCache.shared.images(size: .full, train: 10, test: 2, dataDirectory: dir)
+    #expect(split.train.count == 10 && split.test.count == 2)
+  }
+
   @Test func rowIdsCarryTheInitScale() {
     let v = ModelCatalog.variant("wrn-nobn-x1.5")
     #expect(v.id == "wrn-nobn" && v.initScale == 1.5 && v.isKnown)

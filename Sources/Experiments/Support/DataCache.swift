@@ -24,7 +24,8 @@ public final class DataCache: @unchecked Sendable {
   /// Fashion-MNIST at `side`×`side`, class-balanced subsets of `train` and `test` examples.
   public func fashionMNIST(side: Int, train: Int, test: Int) throws -> Split {
     try cached("fmnist-\(side)-\(train)-\(test)") {
-      (train: try FashionMNIST.load(.train, limit: train, side: side), test: try FashionMNIST.load(.test, limit: test, side: side))
+      try Self.checked((train: try FashionMNIST.load(.train, limit: train, side: side), test: try FashionMNIST.load(.test, limit: test, side: side)),
+                       train: train, test: test, source: "Fashion-MNIST")
     }
   }
 
@@ -38,9 +39,22 @@ public final class DataCache: @unchecked Sendable {
         throw DataError.missing(path: "--data-dir", hint: "the full scale trains on CIFAR-10: pass --data-dir with data_batch_1..5.bin and test_batch.bin")
       }
       return try cached("cifar10-\(dir)-\(train)-\(test)") {
-        (train: try CIFAR10.load(.train, directory: dir, limit: train), test: try CIFAR10.load(.test, directory: dir, limit: test))
+        try Self.checked((train: try CIFAR10.load(.train, directory: dir, limit: train), test: try CIFAR10.load(.test, directory: dir, limit: test)),
+                         train: train, test: test, source: "CIFAR-10 in \(dir)")
       }
     }
+  }
+
+  /// `split` if it holds the `train` and `test` examples asked for: a directory with a few
+  /// records would otherwise train on fewer examples than the recipe says, or fewer than a batch.
+  static func checked(_ split: Split, train: Int, test: Int, source: String) throws -> Split {
+    if split.train.count < train {
+      throw DataError.tooSmall(source: "\(source) (training set)", has: split.train.count, needs: train, setting: "trainExamples")
+    }
+    if split.test.count < test {
+      throw DataError.tooSmall(source: "\(source) (test set)", has: split.test.count, needs: test, setting: "testExamples")
+    }
+    return split
   }
 
   /// KJV character windows of `length` tokens: `train` windows from the training verses and

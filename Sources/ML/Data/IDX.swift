@@ -5,11 +5,15 @@ import Foundation
 public enum DataError: Error, CustomStringConvertible, Equatable {
   case missing(path: String, hint: String)
   case corrupt(path: String, reason: String)
+  /// A data set with fewer examples than a run asks for (`setting` names what to change).
+  case tooSmall(source: String, has: Int, needs: Int, setting: String)
 
   public var description: String {
     switch self {
     case .missing(let p, let hint): return "\(p): not found (\(hint))"
     case .corrupt(let p, let r): return "\(p): corrupt or truncated (\(r))"
+    case .tooSmall(let s, let has, let needs, let setting):
+      return "\(s) has \(has) examples but the run needs \(needs) (\(setting)): use a complete data set or lower \(setting)"
     }
   }
 }
