@@ -21,6 +21,10 @@ public enum WarmupTracking {
     public var after: Int
     public var inside: Int
     public var fractionInside: Double { after > 0 ? Double(inside) / Double(after) : 0 }
+    /// The least-squares slope of log λ1 against log(1/η_t) over the warmup's measurements from
+    /// `firstReach` on (1: λ1 ∝ 1/η_t, exact tracking; 0: λ1 ignores η_t); nil with fewer than
+    /// three such measurements.
+    public var slope: Double?
     public var falls: Bool { lambdaEnd < lambdaStart }
     public var tracks: Bool { falls && firstReach != nil && fractionInside >= WarmupTracking.fraction }
 
@@ -28,6 +32,7 @@ public enum WarmupTracking {
       "λ1 \(f(lambdaStart)) → \(f(lambdaEnd)) by the end of warmup; "
         + (firstReach.map { "reaches 2/η_t's band at step \($0), then \(inside) of \(after) warmup measurements inside [\(f(band.lowerBound)), \(f(band.upperBound))] (\(String(format: "%.0f", 100 * fractionInside)) %)" }
            ?? "never reaches the band [\(f(band.lowerBound)), \(f(band.upperBound))] during warmup")
+        + (slope.map { ", slope of log λ1 on log(1/η_t) \(String(format: "%.2f", $0))" } ?? "")
     }
   }
 
@@ -35,13 +40,31 @@ public enum WarmupTracking {
 
   /// The analysis of a traced run's warmup (nil without a warmup or measurements in it).
   public static func analyze(_ r: LetteredRun) -> Analysis? {
-    let series = zip(r.steps, zip(r.lambda1, r.learningRates)).filter { $0.0 < r.warmup }
-    guard r.warmup > 0, let first = series.first, let last = series.last else { return nil }
-    let ratios = series.map { ($0.0, $0.1.0 * $0.1.1 / 2) }
-    let reach = ratios.firstIndex { $0.1 >= band.lowerBound }
+    analyze(steps: r.steps, lambda1: r.lambda1, learningRates: r.learningRates, warmup: r.warmup)
+  }
+
+  /// The analysis of the measurements (step, λ1, η_t) taken before step `warmup`.
+  public static func analyze(steps: [Int], lambda1: [Double], learningRates: [Double], warmup: Int) -> Analysis? {
+    let series = zip(steps, zip(lambda1, learningRates)).filter { $0.0 < warmup }.map { (step: $0.0, lambda: $0.1.0, eta: $0.1.1) }
+    guard warmup > 0, let first = series.first, let last = series.last else { return nil }
+    let ratios = series.map { $0.lambda * $0.eta / 2 }
+    let reach = ratios.firstIndex { $0 >= band.lowerBound }
     let tail = reach.map { Array(ratios[$0...]) } ?? []
-    return Analysis(lambdaStart: first.1.0, lambdaEnd: last.1.0, firstReach: reach.map { ratios[$0].0 }, after: tail.count,
-                    inside: tail.filter { band.contains($0.1) }.count)
+    let tracked = reach.map { Array(series[$0...]) } ?? []
+    return Analysis(lambdaStart: first.lambda, lambdaEnd: last.lambda, firstReach: reach.map { series[$0].step }, after: tail.count,
+                    inside: tail.filter { band.contains($0) }.count,
+                    slope: logSlope(x: tracked.map { 1 / $0.eta }, y: tracked.map(\.lambda)))
+  }
+
+  /// The least-squares slope of log y on log x (nil with fewer than three positive, finite
+  /// points or no spread in x).
+  static func logSlope(x: [Double], y: [Double]) -> Double? {
+    let pts = zip(x, y).filter { $0.0 > 0 && $0.1 > 0 && $0.0.isFinite && $0.1.isFinite }.map { (log($0.0), log($0.1)) }
+    guard pts.count >= 3 else { return nil }
+    let mx = pts.map(\.0).reduce(0, +) / Double(pts.count), my = pts.map(\.1).reduce(0, +) / Double(pts.count)
+    let sxx = pts.map { ($0.0 - mx) * ($0.0 - mx) }.reduce(0, +)
+    guard sxx > 1e-12 else { return nil }
+    return pts.map { ($0.0 - mx) * ($0.1 - my) }.reduce(0, +) / sxx
   }
 
   /// F3 (Fig 1) and C5a (Fig 3): the plain model at η_A, with and without warmup (Fig 3's A and B).
