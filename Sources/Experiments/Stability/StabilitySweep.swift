@@ -270,11 +270,10 @@ extension StabilitySweepExperiment {
   }
   /// The settings, then every run they make (grid and traces), are checked before any training.
   public func validate(_ s: StabilitySettings) throws {
-    if !s.problems.isEmpty { throw RecipeTrainer.InvalidRecipe(problems: s.problems) }
-    var seen = Set<String>()
-    let recipes = runs(s) + runs(s).prefix(1).map { StabilitySweep.traced($0, s) }
-    let problems = recipes.flatMap(\.problems).filter { seen.insert($0).inserted }
-    if !problems.isEmpty { throw RecipeTrainer.InvalidRecipe(problems: problems) }
+    // Settings problems first: recipes from bad settings (no models, say) say less.
+    guard s.problems.isEmpty else { throw RecipeTrainer.InvalidRecipe(problems: s.problems) }
+    let grid = runs(s)
+    try RecipeTrainer.validate(settingsProblems: [], recipes: grid + grid.prefix(1).map { StabilitySweep.traced($0, s) })
   }
   public func label(_ r: TrainingRecipe) -> String { StabilitySweep.label(r) }
   public func execute(_ r: TrainingRecipe, settings: StabilitySettings, context: RunContext) throws -> TrainingOutcome {

@@ -36,7 +36,7 @@ public enum WarmupTracking {
     }
   }
 
-  static func f(_ x: Double) -> String { String(format: "%.3g", x) }
+  static func f(_ x: Double) -> String { StabilityClaims.fmt(x) }
 
   /// The analysis of a traced run's warmup (nil without a warmup or measurements in it).
   public static func analyze(_ r: LetteredRun) -> Analysis? {

@@ -8,6 +8,15 @@ public enum RecipeTrainer {
     public var description: String { "invalid training recipe: " + problems.joined(separator: "; ") }
   }
 
+  /// Throws every distinct problem of `settingsProblems`, else of the recipes a sweep would
+  /// train: one check, before any training, for every experiment.
+  public static func validate(settingsProblems: [String], recipes: [TrainingRecipe]) throws {
+    if !settingsProblems.isEmpty { throw InvalidRecipe(problems: settingsProblems) }
+    var seen = Set<String>()
+    let problems = recipes.flatMap(\.problems).filter { seen.insert($0).inserted }
+    if !problems.isEmpty { throw InvalidRecipe(problems: problems) }
+  }
+
   public struct UnknownModel: Error, CustomStringConvertible {
     public let id: String
     public var description: String {

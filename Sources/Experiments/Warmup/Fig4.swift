@@ -60,10 +60,7 @@ public struct Fig4: Experiment {
   public func settings(for scale: ExperimentScale, seed: UInt64) -> WarmupSettings { WarmupSettings.settings(for: scale, seed: seed) }
 
   public func validate(_ s: WarmupSettings) throws {
-    if !s.problems.isEmpty { throw RecipeTrainer.InvalidRecipe(problems: s.problems) }
-    var seen = Set<String>()
-    let problems = s.runs.flatMap(\.problems).filter { seen.insert($0).inserted }
-    if !problems.isEmpty { throw RecipeTrainer.InvalidRecipe(problems: problems) }
+    try RecipeTrainer.validate(settingsProblems: s.problems, recipes: s.problems.isEmpty ? s.runs : [])
   }
 
   public func runs(_ s: WarmupSettings) -> [TrainingRecipe] { s.runs }
@@ -84,10 +81,8 @@ public struct Fig4: Experiment {
     let panels = s.panels.map { p -> WarmupPanel in
       var traces: [WarmupTrace] = []
       var missing: [Int] = []
-      var batch = 0
       for w in s.warmups.sorted() {
         let r = s.recipe(row: p.row, learningRate: p.learningRate, warmup: w)
-        batch = r.batchSize ?? 0
         guard let o = results.first(where: { $0.run == r })?.outcome else { missing.append(w); continue }
         let m = o.measurements
         traces.append(WarmupTrace(
@@ -95,6 +90,7 @@ public struct Fig4: Experiment {
           lambda1: m.map(\.lambda1), residuals: m.map(\.residual), lastBeforeFailure: o.lastBeforeFailure,
           finalTrainLoss: o.finalTrainLoss, testAccuracy: o.testAccuracy))
       }
+      let batch = s.recipe(row: p.row, learningRate: p.learningRate, warmup: 0).batchSize ?? s.trainExamples
       return WarmupPanel(model: p.row, learningRate: p.learningRate, batchSize: batch, traces: traces, missing: missing)
     }
     return Fig4Data(panels: panels, steps: s.steps)
@@ -104,7 +100,7 @@ public struct Fig4: Experiment {
 
   public func claims(_ d: Fig4Data) -> [ClaimOutcome] { [Self.c5(d), Self.c5b(d)] }
 
-  static func f(_ x: Double) -> String { String(format: "%.3g", x) }
+  static func f(_ x: Double) -> String { StabilityClaims.fmt(x) }
 
   /// C5: every warmup that trains pulls λ1 down along 2/η_t (band and fraction: `WarmupTracking`,
   /// fixed before any fig4 run was looked at).
@@ -185,11 +181,10 @@ public struct Fig4: Experiment {
       let x = t.steps.map(Double.init)
       ax.plot(x: x, y: t.lambda1, color: color, label: t.warmup == 0 ? "no warmup" : "warmup \(t.warmup)")
       ax.plot(x: x, y: t.learningRates.map { 2 / $0 }, color: color, width: 1, style: .dashed)
-      if t.status.failed, let m = t.lastBeforeFailure ?? t.steps.indices.last.map({ i in
-        SharpnessRecord(step: t.steps[i], learningRate: t.learningRates[i], lambda1: t.lambda1[i], residual: 0, threshold: 0) })
-      {
-        let y = m.lambda1.isFinite ? min(max(m.lambda1, yLimits.lowerBound), yLimits.upperBound) : yLimits.upperBound
-        ax.scatter(x: [min(Double(t.failureStep ?? m.step), xMax)], y: [y], color: color, marker: .cross, size: 9)
+      // ✕ at the failure's step, at the last λ1 before it (or the last measured), clamped to the panel.
+      if t.status.failed, let last = t.lastBeforeFailure.map({ ($0.step, $0.lambda1) }) ?? t.steps.indices.last.map({ (t.steps[$0], t.lambda1[$0]) }) {
+        let y = last.1.isFinite ? min(max(last.1, yLimits.lowerBound), yLimits.upperBound) : yLimits.upperBound
+        ax.scatter(x: [min(Double(t.failureStep ?? last.0), xMax)], y: [y], color: color, marker: .cross, size: 9)
       }
     }
     ax.legendEntries.append(LegendEntry(label: "dashed: 2/η_t", color: .black, line: .dashed))
