@@ -24,8 +24,8 @@ struct AdaptiveExperimentTests {
   @Test func quantilesInterpolateLinearlyAsNumpyDoes() {
     // numpy.quantile([1, 2, 3, 4], [0.25, 0.5, 0.75]) = 1.75, 2.5, 3.25.
     let s: [Double] = [1, 2, 3, 4]
-    #expect(AdaptiveStability.quantile(s, 0.25) == 1.75 && AdaptiveStability.quantile(s, 0.5) == 2.5 && AdaptiveStability.quantile(s, 0.75) == 3.25)
-    #expect(AdaptiveStability.quantile([7], 0.5) == 7 && AdaptiveStability.quantile([], 0.5) == nil)
+    #expect(quantile(sorted: s, 0.25) == 1.75 && quantile(sorted: s, 0.5) == 2.5 && quantile(sorted: s, 0.75) == 3.25)
+    #expect(quantile(sorted: [7], 0.5) == 7 && quantile(sorted: [], 0.5) == nil)
   }
 
   @Test func aRunIsAnalyzedFromTheFirstMeasurementAtNineTenthsOfItsThreshold() throws {

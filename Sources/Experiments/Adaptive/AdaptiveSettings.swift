@@ -31,6 +31,7 @@ public struct AdaptiveSettings: Codable, Hashable, Sendable, Overridable {
   public var lanczosIterations: Int
   public var lanczosTolerance: Double
   public var seed: Int
+
   public static var fields: [ConfigField<AdaptiveSettings>] {
     let count = 1...10_000_000
     return [

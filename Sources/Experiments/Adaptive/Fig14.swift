@@ -50,16 +50,8 @@ public enum AdaptiveStability {
     let ratios = r.preconditioned.map { $0 / r.threshold }
     guard let i = ratios.firstIndex(where: { $0 >= reach }) else { return Analysis(count: 0) }
     let after = ratios[i...].filter(\.isFinite).sorted()
-    return Analysis(firstReach: r.steps[i], median: quantile(after, 0.5), lowerQuartile: quantile(after, 0.25),
-                    upperQuartile: quantile(after, 0.75), count: after.count)
-  }
-
-  /// Linear-interpolated quantile of sorted values (numpy's default).
-  static func quantile(_ s: [Double], _ q: Double) -> Double? {
-    guard !s.isEmpty else { return nil }
-    let pos = q * Double(s.count - 1)
-    let lo = Int(pos), hi = min(lo + 1, s.count - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+    return Analysis(firstReach: r.steps[i], median: quantile(sorted: after, 0.5), lowerQuartile: quantile(sorted: after, 0.25),
+                    upperQuartile: quantile(sorted: after, 0.75), count: after.count)
   }
 }
 
@@ -121,8 +113,7 @@ public struct Fig14: Experiment {
     for r in s.fullBatchRuns {
       guard let o = results.first(where: { $0.run == r })?.outcome else { missing.append(label(r)); continue }
       let m = o.measurements
-      let every = max(1, s.traceEvery)
-      let lossSteps = Array(stride(from: 0, to: o.lossCurve.count, by: every))
+      let lossSteps = Array(stride(from: 0, to: o.lossCurve.count, by: s.traceEvery))
       runs.append(AdaptiveRun(
         learningRate: r.learningRate, beta1: Self.beta1(r), loss: Self.lossName(r.loss), status: o.status, failureStep: o.failureStep,
         threshold: r.optimizer.stabilityThreshold(learningRate: r.learningRate), steps: m.map(\.step), lambda1: m.map(\.lambda1),
@@ -152,15 +143,13 @@ public struct Fig14: Experiment {
 
   /// Whether every run equilibrates at its threshold, and the numbers.
   static func equilibrate(_ runs: [AdaptiveRun]) -> (Bool, String) {
-    var holds = !runs.isEmpty
     let parts = runs.map { r -> String in
       let a = r.stability
-      if !a.equilibrates { holds = false }
       let at = a.firstReach.map { "reaches 0.9× at step \($0), then median \(fmt(a.median!)) (IQR \(fmt(a.lowerQuartile!))–\(fmt(a.upperQuartile!)), \(a.count) measurements)" }
         ?? "never reaches 0.9× (max ratio \(fmt((r.preconditioned.filter(\.isFinite).max() ?? .nan) / r.threshold)))"
       return "β1 \(fmt(r.beta1)), η \(fmt(r.learningRate)) (threshold \(fmt(r.threshold))): \(r.status.rawValue), \(at)\(a.equilibrates ? "" : " ✗")"
     }
-    return (holds, parts.isEmpty ? "no runs" : parts.joined(separator: " | "))
+    return (!runs.isEmpty && runs.allSatisfy(\.stability.equilibrates), parts.isEmpty ? "no runs" : parts.joined(separator: " | "))
   }
 
   // MARK: Figure
@@ -170,15 +159,7 @@ public struct Fig14: Experiment {
                      caption: caption)
     let main = d.runs.filter { $0.loss == "squared" && $0.beta1 == d.beta1 }.sorted { $0.learningRate < $1.learningRate }
     let colors = Colormap.viridis.colors(main.count)
-    var a = Axes(title: "squared loss, β₁ = \(fmt(d.beta1)): preconditioned λ₁", x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁(P⁻¹ᐟ²HP⁻¹ᐟ²)"))
-    for (k, r) in main.enumerated() {
-      a.plot(x: r.steps.map(Double.init), y: r.preconditioned, color: colors[k], label: "η = \(fmt(r.learningRate))")
-      a.plot(x: [0, Double(r.steps.last ?? 1)], y: [r.threshold, r.threshold], color: colors[k], width: 1, style: .dashed)
-    }
-    a.legendEntries.append(LegendEntry(label: "dashed: 38/η", color: .black, line: .dashed))
-    a.legend = .outside
-    a.panelLetter("A")
-    fig[0, 0] = a
+    fig[0, 0] = Self.thresholdPanel(title: "squared loss, β₁ = \(fmt(d.beta1)): preconditioned λ₁", runs: main, colors: colors, letter: "A")
 
     let sweep = d.runs.filter { $0.loss == "squared" && $0.learningRate == d.sweepLearningRate }.sorted { $0.beta1 < $1.beta1 }
     var b = Axes(title: "β₁ sweep at η = \(fmt(d.sweepLearningRate)): ratio to its threshold", x: Axis(label: "step"),
@@ -193,15 +174,8 @@ public struct Fig14: Experiment {
     fig[0, 1] = b
 
     let ce = d.runs.filter { $0.loss == "cross-entropy" }.sorted { $0.learningRate < $1.learningRate }
-    var c = Axes(title: "cross-entropy, β₁ = \(fmt(d.beta1)): preconditioned λ₁", x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁(P⁻¹ᐟ²HP⁻¹ᐟ²)"))
-    for (k, r) in ce.enumerated() {
-      c.plot(x: r.steps.map(Double.init), y: r.preconditioned, color: Palette.color(k), label: "η = \(fmt(r.learningRate))")
-      c.plot(x: [0, Double(r.steps.last ?? 1)], y: [r.threshold, r.threshold], color: Palette.color(k), width: 1, style: .dashed)
-    }
-    c.legendEntries.append(LegendEntry(label: "dashed: 38/η", color: .black, line: .dashed))
-    c.legend = .outside
-    c.panelLetter("C")
-    fig[1, 0] = c
+    fig[1, 0] = Self.thresholdPanel(title: "cross-entropy, β₁ = \(fmt(d.beta1)): preconditioned λ₁", runs: ce,
+                                    colors: ce.indices.map(Palette.color), letter: "C")
 
     var l = Axes(title: "training loss (full batch)", x: Axis(label: "step"), y: Axis(scale: .log, label: "loss"))
     for (k, r) in main.enumerated() {
@@ -214,6 +188,19 @@ public struct Fig14: Experiment {
     l.panelLetter("D")
     fig[1, 1] = l
     return fig
+  }
+
+  /// Each run's preconditioned λ1 with its threshold dashed in the same colour.
+  static func thresholdPanel(title: String, runs: [AdaptiveRun], colors: [Color], letter: String) -> Axes {
+    var a = Axes(title: title, x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁(P⁻¹ᐟ²HP⁻¹ᐟ²)"))
+    for (r, color) in zip(runs, colors) {
+      a.plot(x: r.steps.map(Double.init), y: r.preconditioned, color: color, label: "η = \(fmt(r.learningRate))")
+      a.plot(x: [0, Double(r.steps.last ?? 1)], y: [r.threshold, r.threshold], color: color, width: 1, style: .dashed)
+    }
+    a.legendEntries.append(LegendEntry(label: "dashed: 38/η", color: .black, line: .dashed))
+    a.legend = .outside
+    a.panelLetter(letter)
+    return a
   }
 
   // MARK: Table

@@ -16,10 +16,7 @@ public enum StabilityClaims {
 
   static func fmt(_ x: Double) -> String { String(format: "%.3g", x) }
 
-  static func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-  }
+  static func median(_ xs: [Double]) -> Double { quantile(sorted: xs.sorted(), 0.5) ?? .nan }
 
   // MARK: C1
 
