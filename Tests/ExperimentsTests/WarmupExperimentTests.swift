@@ -119,5 +119,12 @@ struct WarmupExperimentTests {
     var moved = d
     moved.panels[0].traces[1].lambda1[5] *= 1.2
     #expect(Fig4().drift(moved, golden: d).count == 1)
+    // After the warmup (steps 100–145) one λ1 in another phase of the oscillation is no drift;
+    // the whole level 50 % higher is.
+    moved = d
+    moved.panels[0].traces[1].lambda1[25] *= 1.5
+    #expect(Fig4().drift(moved, golden: d).isEmpty)
+    for k in 20..<30 { moved.panels[0].traces[1].lambda1[k] *= 1.5 }
+    #expect(Fig4().drift(moved, golden: d).count == 1)
   }
 }

@@ -149,6 +149,27 @@ struct ModelHessianTests {
     let pre = try lanczos(network.preconditionedHessianOperator(parameters: p, buffers: [], batch: batch, preconditioner: d), iterations: 20, seed: 1)
     expectClose(pre.top, plain.top / 4, rtol: 1e-9)
   }
+
+  @Test func infinitePreconditionerProjectsACoordinateOut() throws {
+    // D = ∞ (a coordinate Adam has no second moment for) removes its row and column: the
+    // operator's spectrum is that of the explicit Hessian without them, scaled by D elsewhere.
+    let (h, n) = explicitHessian()
+    let p = params, removed = [0, n / 2]
+    var flat = [Double](repeating: 2, count: n)
+    for i in removed { flat[i] = .infinity }
+    let d = FlatVector.unflatten(flat, shapes: p.map(\.shape)) as [Tensor<Double>]
+    let kept = (0..<n).filter { !removed.contains($0) }
+    var sub = [Double](repeating: 0, count: kept.count * kept.count)
+    for (a, i) in kept.enumerated() { for (b, j) in kept.enumerated() { sub[a * kept.count + b] = h[i * n + j] / 2 } }
+    let dense = try LAPACK.symmetricEigenvalues(sub, n: kept.count)
+    let op = network.preconditionedHessianOperator(parameters: p, buffers: [], batch: batch, preconditioner: d)
+    var rng = SplitMix64(seed: 4)
+    let v = (0..<n).map { _ in rng.nextNormal() }
+    let y = op(v)
+    for i in removed { #expect(y[i] == 0) }
+    let r = try lanczos(op, iterations: n, seed: 5)
+    expectClose(r.top, dense.last!, rtol: 1e-6, atol: 1e-7)
+  }
 }
 
 @Suite("Lanczos to a stated tolerance")

@@ -49,6 +49,19 @@ struct OptimizerTests {
     expectClose(d[0].scalars[0], vhat.squareRoot() + 1e-8, rtol: 1e-12)
   }
 
+  @Test func adamPreconditionerIsInfiniteWhereNoGradientWasSeen() {
+    // The second coordinate never gets a gradient (an embedding row of an unseen token): its D
+    // is +∞ (projected out of the preconditioned Hessian), not ε.
+    var opt = Adam<Double>(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+    var p = [Tensor<Double>(shape: [2], scalars: [1, 1])]
+    #expect(opt.preconditioner(shapes: [[2]])[0].scalars == [1, 1])
+    opt.step(parameters: &p, gradients: [Tensor(shape: [2], scalars: [3, 0])], learningRate: 0.01)
+    let d = opt.preconditioner(shapes: [[2]])[0].scalars
+    expectClose(d[0], 3 + 1e-8, rtol: 1e-12)
+    #expect(d[1] == .infinity)
+    #expect(p[0].scalars[1] == 1)
+  }
+
   @Test func schedules() {
     let c = LearningRateSchedule.constant(peak: 0.3)
     #expect(c(0) == 0.3 && c(1000) == 0.3)

@@ -63,14 +63,20 @@ public struct Fig14Data: Codable, Sendable {
   /// The η of the β1 sweep.
   public var sweepLearningRate: Double
   public var runs: [AdaptiveRun]
+  /// Fig 14 proper: the LM, its peak η and sequences per batch, one run per warmup length.
+  public var lmModel: String
+  public var lmLearningRate: Double
+  public var lmBatchSize: Int
+  public var lmRuns: [AdaptiveWarmupRun]
   /// Runs of the settings not stored yet (labels).
   public var missing: [String]
 }
 
 /// Fig 14's adaptive edge of stability (Cohen et al. 2022): in full-batch Adam the
 /// preconditioned sharpness rises until it reaches (2 + 2β1)/((1 − β1)η), 38/η at β1 = 0.9, and
-/// hovers there; a β1 sweep shows the threshold is that formula. The paper's Fig 14 proper (a
-/// Transformer LM with Adam at several warmups) joins this experiment next.
+/// hovers there; a β1 sweep shows the threshold is that formula. And the paper's Fig 14 proper:
+/// a Transformer LM trained by minibatch Adam at several warmup lengths, its preconditioned λ1
+/// following 38/η_t through each warmup, its loss spikes set beside its crossings.
 public struct Fig14: Experiment {
   public init() {}
   public let id = "fig14"
@@ -78,8 +84,9 @@ public struct Fig14: Experiment {
   public let paperReference = "Fig 14, Cohen et al. 2022"
   public let resultsVersion = 1
 
-  /// 2026-12-06, 2 cores, empty store: 2.4 min (7 runs of 32–41 s).
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 3, "small": 145][scale.rawValue] }
+  /// 2026-12-07, 2 cores, empty store: 6.2 min (7 full-batch runs of 34–47 s, then the LM's 4
+  /// warmups of 69–143 s, 2 at a time).
+  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 5, "small": 370][scale.rawValue] }
   public func settings(for scale: ExperimentScale, seed: UInt64) -> AdaptiveSettings { AdaptiveSettings.settings(for: scale, seed: seed) }
 
   public func validate(_ s: AdaptiveSettings) throws {
@@ -95,7 +102,8 @@ public struct Fig14: Experiment {
   static func lossName(_ l: LossKind) -> String { l == .meanSquaredError ? "squared" : "cross-entropy" }
 
   public func label(_ r: TrainingRecipe) -> String {
-    "\(r.row)_adam_eta=\(r.learningRate)_b1=\(Self.beta1(r))_\(Self.lossName(r.loss))"
+    ModelCatalog.isLanguageModel(r.model) ? "\(r.row)_adam_eta=\(r.learningRate)_b1=\(Self.beta1(r))_w=\(r.warmup)"
+      : "\(r.row)_adam_eta=\(r.learningRate)_b1=\(Self.beta1(r))_\(Self.lossName(r.loss))"
   }
   public func execute(_ r: TrainingRecipe, settings: AdaptiveSettings, context: RunContext) throws -> TrainingOutcome {
     try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
@@ -120,7 +128,17 @@ public struct Fig14: Experiment {
         preconditioned: m.map { $0.preconditionedLambda1 ?? .nan }, preconditionedResiduals: m.map { $0.preconditionedResidual ?? .nan },
         lossSteps: lossSteps, losses: lossSteps.map { o.lossCurve[$0] }))
     }
-    return Fig14Data(model: s.model, width: s.width, examples: s.examples, beta1: s.beta1, sweepLearningRate: s.sweepLearningRate, runs: runs, missing: missing)
+    var lm: [AdaptiveWarmupRun] = []
+    for r in s.lmRuns {
+      guard let o = results.first(where: { $0.run == r })?.outcome else { missing.append(label(r)); continue }
+      let m = o.measurements.sorted { $0.step < $1.step }
+      lm.append(AdaptiveWarmupRun(
+        warmup: r.warmup, status: o.status, failureStep: o.failureStep, steps: m.map(\.step), learningRates: m.map(\.learningRate),
+        lambda1: m.map(\.lambda1), preconditioned: m.map { $0.preconditionedLambda1 ?? .nan }, thresholds: m.map(\.threshold),
+        losses: o.lossCurve, finalTrainLoss: o.finalTrainLoss))
+    }
+    return Fig14Data(model: s.model, width: s.width, examples: s.examples, beta1: s.beta1, sweepLearningRate: s.sweepLearningRate, runs: runs,
+                     lmModel: s.lmModel, lmLearningRate: s.lmLearningRate, lmBatchSize: s.lmBatchSize, lmRuns: lm, missing: missing)
   }
 
   // MARK: Claims
@@ -138,7 +156,54 @@ public struct Fig14: Experiment {
                    check: "every squared-loss run at β1 = \(fmt(d.beta1)), one per η: " + check, holds: c12 && d.missing.isEmpty, measured: m12 + missing),
       ClaimOutcome(id: "C12b", statement: "The threshold is the formula (2 + 2β1)/((1 − β1)η), not a constant: with β1 = 0 the preconditioned sharpness sits at 2/η.",
                    check: "the β1 sweep at η = \(fmt(d.sweepLearningRate)), every β1: " + check, holds: c12b && d.missing.isEmpty, measured: m12b + missing),
+      Self.c11(d), Self.c11b(d),
     ]
+  }
+
+  /// The LM runs' header in claims: model, peak η, batch.
+  static func lmTitle(_ d: Fig14Data) -> String {
+    "\(ModelCatalog.title(d.lmModel)), Adam β1 = \(fmt(d.beta1)), peak η = \(fmt(d.lmLearningRate)), \(d.lmBatchSize) sequences per batch"
+  }
+
+  /// C11: through every warmup that trains, the preconditioned λ1 follows c/η_t (`WarmupTracking`'s
+  /// band and fraction, fixed for fig4 before any run, on λ1·η_t/c).
+  static func c11(_ d: Fig14Data) -> ClaimOutcome {
+    let trained = d.lmRuns.filter { $0.warmup > 0 && $0.status == .trained }.sorted { $0.warmup < $1.warmup }
+    var holds = !trained.isEmpty && !d.missing.contains { $0.contains("_w=") }
+    let parts = trained.map { r -> String in
+      guard let a = r.tracking else { holds = false; return "w \(r.warmup): no measurement in warmup ✗" }
+      if !a.tracks { holds = false }
+      return "w \(r.warmup): \(a.text)\(a.tracks ? "" : " ✗")"
+    }
+    let band = WarmupTracking.band
+    return ClaimOutcome(
+      id: "C11", statement: "Similar to the models trained with momentum, the maximum (preconditioned) Hessian eigenvalue adapts to the warm-up schedule (Transformers trained with Adam, Fig 14).",
+      check: "\(lmTitle(d)): every warmup length whose run trains: from the first measurement after step 0 (Adam has no preconditioner before), the preconditioned λ1 at the end of warmup is below its first value, λ1·η_t/c (c/η_t the threshold, c = \(fmt(d.lmRuns.first?.coefficient ?? .nan))) reaches \(fmt(band.lowerBound)) during warmup, and from then on at least \(Int(100 * WarmupTracking.fraction)) % of the warmup's measurements lie in [\(fmt(band.lowerBound)), \(fmt(band.upperBound))] (fig4's band and fraction, fixed before the runs); at least one such run",
+      holds: holds, measured: parts.isEmpty ? "no warmup trains" : parts.joined(separator: " | "))
+  }
+
+  /// C11b: each loss spike or failure comes with the preconditioned λ1's first crossing of
+  /// its threshold (`AdaptiveInstability`'s rules, fixed before any LM run).
+  static func c11b(_ d: Fig14Data) -> ClaimOutcome {
+    let runs = d.lmRuns.sorted { $0.warmup < $1.warmup }
+    let spiking = runs.filter { $0.spikeStep != nil }
+    let longestTrained = runs.filter { $0.status == .trained && $0.spikeStep == nil }.map(\.warmup).max()
+    let contrast = spiking.contains { r in longestTrained.map { $0 > r.warmup } ?? false }
+    var holds = contrast && !d.missing.contains { $0.contains("_w=") }
+    var parts = runs.map { r -> String in
+      let cross = r.crossing.map { "first above \(fmt(AdaptiveInstability.crossed))× c/η_t at step \(r.steps[$0]) (ratio \(fmt(r.ratios[$0])))" } ?? "never above \(fmt(AdaptiveInstability.crossed))× c/η_t"
+      let spike = r.spikeStep.map { "spikes at step \($0)" } ?? "no spike"
+      if r.spikeCoincides == false { holds = false }
+      let mark = r.spikeCoincides.map { $0 ? " (coincides)" : " ✗" } ?? ""
+      return "w \(r.warmup): \(r.status.rawValue)\(r.failureStep.map { " at step \($0)" } ?? ""), \(spike), \(cross)\(mark)"
+    }
+    if !contrast { parts.append("no run spikes while a longer warmup trains ✗") }
+    let crossNoSpike = runs.filter { $0.crossing != nil && $0.spikeStep == nil }.map(\.warmup)
+    parts.append("crossings without a spike (reported, not required): \(crossNoSpike.isEmpty ? "none" : "w " + crossNoSpike.map(String.init).joined(separator: ", "))")
+    return ClaimOutcome(
+      id: "C11b", statement: "We observe that instabilities in model training coincide exactly with λmax(D^1/2 H D^1/2) crossing the empirically corrected threshold (the paper's 40/η; Cohen et al.'s 38/η at β1 = 0.9).",
+      check: "\(lmTitle(d)): a spike is the first step at which the \(AdaptiveInstability.window)-step mean training loss exceeds \(fmt(AdaptiveInstability.spikeFactor))× its running minimum, a loss is not finite, or the run diverges; the crossing is the first measurement after step 0 with preconditioned λ1 > \(fmt(AdaptiveInstability.crossed))× (2 + 2β1)/((1 − β1)η_t) (the upper edge of the band that counts as at the threshold). Holds if every run that spikes does so no earlier than the measurement before its first crossing and with every measurement from the crossing to the spike above \(fmt(AdaptiveInstability.crossed))× (the curvature does not come back to its threshold before the loss rises), and some run spikes while a longer warmup trains without one (rules fixed before the small scale was chosen, revised once after three probes: REPRODUCE.md)",
+      holds: holds, measured: parts.joined(separator: " | "))
   }
 
   /// Whether every run equilibrates at its threshold, and the numbers.
@@ -155,7 +220,7 @@ public struct Fig14: Experiment {
   // MARK: Figure
 
   public func figure(_ d: Fig14Data, caption: String) -> Figure {
-    var fig = Figure(rows: 2, cols: 2, width: 2 * 320 + 170, title: "Adam at the edge of stability: preconditioned λ₁ vs (2 + 2β₁)/((1 − β₁)η)",
+    var fig = Figure(rows: d.lmRuns.isEmpty ? 2 : 3, cols: 2, width: 2 * 320 + 170, title: "Adam at the edge of stability: preconditioned λ₁ vs (2 + 2β₁)/((1 − β₁)η)",
                      caption: caption)
     let main = d.runs.filter { $0.loss == "squared" && $0.beta1 == d.beta1 }.sorted { $0.learningRate < $1.learningRate }
     let colors = Colormap.viridis.colors(main.count)
@@ -187,7 +252,57 @@ public struct Fig14: Experiment {
     l.legend = .outside
     l.panelLetter("D")
     fig[1, 1] = l
+    if !d.lmRuns.isEmpty {
+      (fig[2, 0], fig[2, 1]) = Self.lmPanels(d)
+    }
     return fig
+  }
+
+  /// Fig 14 proper: the LM's preconditioned λ1 per warmup against its threshold c/η_t (dashed,
+  /// same colour), ✕ at a failure; and its training loss (\(AdaptiveInstability.window)-step
+  /// mean), ▲ at each spike.
+  static func lmPanels(_ d: Fig14Data) -> (Axes, Axes) {
+    let runs = d.lmRuns.sorted { $0.warmup < $1.warmup }
+    let colors = Fig4.colors(runs.map(\.warmup))
+    let c = runs.first?.coefficient ?? .nan
+    var e = Axes(title: "\(ModelCatalog.title(d.lmModel)), Adam, peak η = \(fmt(d.lmLearningRate))", x: Axis(label: "step"),
+                 y: Axis(scale: .log, label: "λ₁(P⁻¹ᐟ²HP⁻¹ᐟ²)"))
+    var f = Axes(title: "training loss (\(AdaptiveInstability.window)-step mean)", x: Axis(label: "step"), y: Axis(scale: .log, label: "loss"))
+    for r in runs {
+      let color = colors[r.warmup] ?? .black
+      let name = r.warmup == 0 ? "no warmup" : "warmup \(r.warmup)"
+      let k = r.steps.indices.filter { r.steps[$0] > 0 }
+      e.plot(x: k.map { Double(r.steps[$0]) }, y: k.map { r.preconditioned[$0] }, color: color, label: name)
+      e.plot(x: k.map { Double(r.steps[$0]) }, y: k.map { r.thresholds[$0] }, color: color, width: 1, style: .dashed)
+      // ✕ at the failure's step, at the last preconditioned λ1 measured by then.
+      if r.status.failed, let i = k.last(where: { r.steps[$0] <= (r.failureStep ?? .max) }) ?? k.first {
+        e.scatter(x: [Double(r.failureStep ?? r.steps[i])], y: [r.preconditioned[i]], color: color, marker: .cross, size: 9)
+      }
+      let smooth = movingMean(r.losses, AdaptiveInstability.window)
+      let shown = smooth.indices.filter { smooth[$0].isFinite && smooth[$0] > 0 }
+      f.plot(x: shown.map(Double.init), y: shown.map { smooth[$0] }, color: color, label: name)
+      if let t = r.spikeStep, let y = shown.last(where: { $0 <= t }).map({ smooth[$0] }) {
+        f.scatter(x: [Double(t)], y: [y], color: color, marker: .triangle, size: 8)
+      }
+    }
+    e.legendEntries.append(LegendEntry(label: "dashed: \(fmt(c))/η_t", color: .black, line: .dashed))
+    if runs.contains(where: { $0.status.failed }) { e.legendEntries.append(LegendEntry(label: "failed (at its step)", color: .black, marker: .cross)) }
+    f.legendEntries.append(LegendEntry(label: "spike (> \(fmt(AdaptiveInstability.spikeFactor))× running min)", color: .black, marker: .triangle))
+    e.legend = .outside
+    f.legend = .outside
+    e.panelLetter("E")
+    f.panelLetter("F")
+    return (e, f)
+  }
+
+  /// The trailing mean over `window` values (the mean so far over the first ones).
+  static func movingMean(_ x: [Double], _ window: Int) -> [Double] {
+    var sum = 0.0
+    return x.indices.map { t in
+      sum += x[t]
+      if t >= window { sum -= x[t - window] }
+      return sum / Double(min(t + 1, window))
+    }
   }
 
   /// Each run's preconditioned λ1 with its threshold dashed in the same colour.
@@ -217,6 +332,21 @@ public struct Fig14: Experiment {
       headers: ["loss", "β1", "η", "threshold (2+2β1)/((1−β1)η)", "outcome", "precond. λ1 at step 0", "precond. λ1 at end",
                 "first step ≥ 0.9× threshold", "median ratio after", "IQR of ratio", "λ1 (unpreconditioned) at end", "final loss"],
       rows: rows)
+    if !d.lmRuns.isEmpty {
+      let lm = d.lmRuns.sorted { $0.warmup < $1.warmup }.map { r -> [String] in
+        let a = r.tracking
+        return ["\(r.warmup)", r.status.rawValue + (r.failureStep.map { " at \($0)" } ?? ""), r.spikeStep.map(String.init) ?? "none",
+                r.crossing.map { "\(r.steps[$0]) (\(fmt(r.ratios[$0]))×)" } ?? "never",
+                r.spikeCoincides.map { $0 ? "yes" : "no" } ?? "–", a?.firstReach.map(String.init) ?? "–",
+                a.map { $0.after > 0 ? "\($0.inside)/\($0.after)" : "–" } ?? "–",
+                fmt(r.preconditioned.last ?? .nan), r.finalTrainLoss.map { String(format: "%.4g", $0) } ?? "–"]
+      }
+      out += "\n\n" + Self.lmTitle(d) + ":\n\n" + markdownTable(
+        headers: ["warmup", "outcome", "loss spike at", "first step above \(fmt(AdaptiveInstability.crossed))× c/η_t (ratio)", "spike coincides with it",
+                  "first step ≥ \(fmt(WarmupTracking.band.lowerBound))× c/η_t in warmup",
+                  "warmup measurements in [\(fmt(WarmupTracking.band.lowerBound)), \(fmt(WarmupTracking.band.upperBound))]× after it", "precond. λ1 at end", "final train loss"],
+        rows: lm)
+    }
     if !d.missing.isEmpty { out += "\n\nNot stored yet: " + d.missing.joined(separator: ", ") + "." }
     return out
   }
@@ -237,6 +367,17 @@ public struct Fig14: Experiment {
       }
     }
     if d.runs.count != g.runs.count { out.append("\(d.runs.count) runs, golden \(g.runs.count)") }
+    for r in d.lmRuns {
+      let key = "LM w=\(r.warmup)"
+      guard let q = g.lmRuns.first(where: { $0.warmup == r.warmup }) else { out.append("\(key): not in golden"); continue }
+      if r.status != q.status { out.append("\(key): status \(r.status.rawValue), golden \(q.status.rawValue)") }
+      if r.steps != q.steps { out.append("\(key): measured steps differ") }
+      for (k, (a, b)) in zip(r.preconditioned, q.preconditioned).enumerated() where r.status == .trained && !StabilityClaims.close(a, b, 0.10) {
+        out.append("\(key): preconditioned λ1 at step \(r.steps[k]) \(a), golden \(b) (10 %)")
+        break
+      }
+    }
+    if d.lmRuns.count != g.lmRuns.count { out.append("\(d.lmRuns.count) LM runs, golden \(g.lmRuns.count)") }
     return out
   }
 }

@@ -12,6 +12,8 @@ public enum WarmupTracking {
   public static let fraction = 0.6
 
   public struct Analysis: Sendable {
+    /// The threshold is coefficient/η_t: 2 for SGD, 38 for Adam's preconditioned λ1 at β1 0.9.
+    public var coefficient: Double
     public var lambdaStart: Double
     /// λ1 at the last measurement within the warmup.
     public var lambdaEnd: Double
@@ -30,7 +32,7 @@ public enum WarmupTracking {
 
     public var text: String {
       "λ1 \(f(lambdaStart)) → \(f(lambdaEnd)) by the end of warmup; "
-        + (firstReach.map { "reaches 2/η_t's band at step \($0), then \(inside) of \(after) warmup measurements inside [\(f(band.lowerBound)), \(f(band.upperBound))] (\(String(format: "%.0f", 100 * fractionInside)) %)" }
+        + (firstReach.map { "reaches \(f(coefficient))/η_t's band at step \($0), then \(inside) of \(after) warmup measurements inside [\(f(band.lowerBound)), \(f(band.upperBound))] (\(String(format: "%.0f", 100 * fractionInside)) %)" }
            ?? "never reaches the band [\(f(band.lowerBound)), \(f(band.upperBound))] during warmup")
         + (slope.map { ", slope of log λ1 on log(1/η_t) \(String(format: "%.2f", $0))" } ?? "")
     }
@@ -43,15 +45,16 @@ public enum WarmupTracking {
     analyze(steps: r.steps, lambda1: r.lambda1, learningRates: r.learningRates, warmup: r.warmup)
   }
 
-  /// The analysis of the measurements (step, λ1, η_t) taken before step `warmup`.
-  public static func analyze(steps: [Int], lambda1: [Double], learningRates: [Double], warmup: Int) -> Analysis? {
+  /// The analysis of the measurements (step, λ1, η_t) taken before step `warmup`, against the
+  /// threshold `coefficient`/η_t.
+  public static func analyze(steps: [Int], lambda1: [Double], learningRates: [Double], warmup: Int, coefficient: Double = 2) -> Analysis? {
     let series = zip(steps, zip(lambda1, learningRates)).filter { $0.0 < warmup }.map { (step: $0.0, lambda: $0.1.0, eta: $0.1.1) }
     guard warmup > 0, let first = series.first, let last = series.last else { return nil }
-    let ratios = series.map { $0.lambda * $0.eta / 2 }
+    let ratios = series.map { $0.lambda * $0.eta / coefficient }
     let reach = ratios.firstIndex { $0 >= band.lowerBound }
     let tail = reach.map { Array(ratios[$0...]) } ?? []
     let tracked = reach.map { Array(series[$0...]) } ?? []
-    return Analysis(lambdaStart: first.lambda, lambdaEnd: last.lambda, firstReach: reach.map { series[$0].step }, after: tail.count,
+    return Analysis(coefficient: coefficient, lambdaStart: first.lambda, lambdaEnd: last.lambda, firstReach: reach.map { series[$0].step }, after: tail.count,
                     inside: tail.filter { band.contains($0) }.count,
                     slope: logSlope(x: tracked.map { 1 / $0.eta }, y: tracked.map(\.lambda)))
   }

@@ -259,8 +259,12 @@ public struct Fig4: Experiment {
     return out
   }
 
-  /// Same runs with the same outcomes; λ1 at step 0 within 1 %, the same measured steps, and
-  /// every λ1 of a trained run within 10 % (Float32 training, BLAS summation order).
+  /// Same runs with the same outcomes; λ1 at step 0 within 1 %, the same measured steps, every
+  /// λ1 of a trained run within its warmup within 10 % (Float32 training, BLAS summation order),
+  /// and the median of its λ1 after the warmup within 25 %: at the edge of stability after the
+  /// warmup, last-digit differences between two CPUs' BLAS kernels grow into a different phase
+  /// of the λ1 oscillation within tens of steps (measured: a tiny run identical to 4 digits for
+  /// 10 steps, then 102 against 68 at step 30), while its level stays put.
   public func drift(_ d: Fig4Data, golden g: Fig4Data) -> [String] {
     var out: [String] = []
     let gp = Dictionary(g.panels.map { ("\($0.model) η=\($0.learningRate)", $0) }, uniquingKeysWith: { a, _ in a })
@@ -275,9 +279,14 @@ public struct Fig4: Experiment {
           out.append("\(key) w=\(t.warmup): λ1 at step 0 \(a), golden \(b) (1 %)")
         }
         // A failing run's last measurements are chaotic; only trained runs' series are compared.
-        for (k, (a, b)) in zip(t.lambda1, u.lambda1).enumerated() where t.status == .trained && !StabilityClaims.close(a, b, 0.10) {
+        guard t.status == .trained else { continue }
+        for (k, (a, b)) in zip(t.lambda1, u.lambda1).enumerated() where t.steps[k] < t.warmup && !StabilityClaims.close(a, b, 0.10) {
           out.append("\(key) w=\(t.warmup): λ1 at step \(t.steps[k]) \(a), golden \(b) (10 %)")
           break
+        }
+        let after = { (r: WarmupTrace) in zip(r.steps, r.lambda1).filter { $0.0 >= r.warmup }.map(\.1).sorted() }
+        if let a = quantile(sorted: after(t), 0.5), let b = quantile(sorted: after(u), 0.5), !StabilityClaims.close(a, b, 0.25) {
+          out.append("\(key) w=\(t.warmup): median λ1 after warmup \(a), golden \(b) (25 %)")
         }
       }
     }

@@ -131,8 +131,9 @@ public struct WarmupSettings: Codable, Hashable, Sendable, Overridable {
 
   /// The run of `row` at peak `eta` with `warmup`: λ1 at step 0, then every warmup/N steps
   /// until 1.5× the warmup (every 2 over the first 20 steps without warmup, where fast
-  /// divergences happen), then every `traceEvery`.
-  public func recipe(row: String, learningRate eta: Double, warmup: Int) -> TrainingRecipe {
+  /// divergences happen), then every `traceEvery`. `optimizer` replaces the momentum of these
+  /// settings (fig14 trains the same plan with Adam).
+  public func recipe(row: String, learningRate eta: Double, warmup: Int, optimizer: OptimizerKind? = nil) -> TrainingRecipe {
     let variant = ModelCatalog.variant(row)
     let language = ModelCatalog.isLanguageModel(variant.id)
     let conv = ["wrn", "resnet", "densenet"].contains(ModelCatalog.family(row))
@@ -146,7 +147,7 @@ public struct WarmupSettings: Codable, Hashable, Sendable, Overridable {
     let data = TrainingRecipe.DataSpec(size: modelSize, trainExamples: trainExamples, testExamples: testExamples,
                                        measurementExamples: language ? textMeasurementSequences : measurementExamples)
     return TrainingRecipe(
-      model: variant.id, initScale: variant.initScale, optimizer: nesterov ? .nesterov(momentum) : .heavyBall(momentum),
+      model: variant.id, initScale: variant.initScale, optimizer: optimizer ?? (nesterov ? .nesterov(momentum) : .heavyBall(momentum)),
       batchSize: batch, steps: steps, learningRate: eta, warmup: warmup, data: data, measurement: measurement, seed: UInt64(seed))
   }
 

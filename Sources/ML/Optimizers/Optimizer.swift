@@ -120,12 +120,18 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
   }
 
   /// D = √v̂ + ε per parameter (ones before the first step, where Adam has no preconditioner yet).
+  /// A coordinate that has never had a nonzero gradient (v = 0: the embedding row of a token no
+  /// batch has contained yet) gets D = +∞, which projects it out of D^-1/2·H·D^-1/2: Adam's first
+  /// step on it will be m̂/√v̂ = ±1 times η, not g/ε, so D = ε would put a spurious η/ε-scale
+  /// curvature there (10²–10⁴ × 38/η on a character LM's first steps) that no update ever sees.
   public func preconditioner(shapes: [[Int]]) -> [Tensor<Scalar>] {
     guard stepCount > 0 else { return shapes.map { Tensor(repeating: 1, shape: $0) } }
     let c2 = Scalar(1 - Foundation.pow(beta2, Double(stepCount))), eps = Scalar(epsilon)
     return secondMoment.map { v in
       Tensor(shape: v.shape) { d in
-        v.withUnsafeBufferPointer { v in for i in 0..<v.count { d[i] = (v[i] / c2).squareRoot() + eps } }
+        v.withUnsafeBufferPointer { v in
+          for i in 0..<v.count { d[i] = v[i] > 0 ? (v[i] / c2).squareRoot() + eps : .infinity }
+        }
       }
     }
   }
