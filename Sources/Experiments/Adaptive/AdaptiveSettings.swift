@@ -142,7 +142,8 @@ public struct AdaptiveSettings: Codable, Hashable, Sendable, Overridable {
       s.steps = 10000
       s.traceEvery = 100
       s.lanczosIterations = 40
-      // The paper's Fig 14: the Transformer on the LM corpus, warmups up to 4 000 steps.
+      // The paper's Fig 14: the Transformer on the LM corpus, warmups up to 4 000 steps (peak η
+      // still the small scale's 0.07: at full scale it is to be chosen by the same probes).
       s.lmWarmups = [0, 250, 500, 1000, 2000, 4000]
       s.lmSteps = 15000
       s.lmBatchSize = 1024

@@ -200,6 +200,13 @@ public struct Fig14: Experiment {
     if !contrast { parts.append("no run spikes while a longer warmup trains ✗") }
     let crossNoSpike = runs.filter { $0.crossing != nil && $0.spikeStep == nil }.map(\.warmup)
     parts.append("crossings without a spike (reported, not required): \(crossNoSpike.isEmpty ? "none" : "w " + crossNoSpike.map(String.init).joined(separator: ", "))")
+    // The issue's first wording, reported beside: a crossing at 1.0×, the spike within one measurement of it.
+    let literal = spiking.map { r -> String in
+      guard let s = r.spikeStep, let i = r.steps.indices.first(where: { r.steps[$0] > 0 && r.ratios[$0] >= 1 }) else { return "w \(r.warmup): never at 1×" }
+      let within = r.steps[max(i - 1, 0)] <= s && s <= (i + 1 < r.steps.count ? r.steps[i + 1] : max(s, r.steps[i]))
+      return "w \(r.warmup): first ≥ 1× at step \(r.steps[i]), spike \(within ? "within" : "not within") one measurement"
+    }
+    if !literal.isEmpty { parts.append("with a crossing at 1× and the spike within one measurement (reported): " + literal.joined(separator: "; ")) }
     return ClaimOutcome(
       id: "C11b", statement: "We observe that instabilities in model training coincide exactly with λmax(D^1/2 H D^1/2) crossing the empirically corrected threshold (the paper's 40/η; Cohen et al.'s 38/η at β1 = 0.9).",
       check: "\(lmTitle(d)): a spike is the first step at which the \(AdaptiveInstability.window)-step mean training loss exceeds \(fmt(AdaptiveInstability.spikeFactor))× its running minimum, a loss is not finite, or the run diverges; the crossing is the first measurement after step 0 with preconditioned λ1 > \(fmt(AdaptiveInstability.crossed))× (2 + 2β1)/((1 − β1)η_t) (the upper edge of the band that counts as at the threshold). Holds if every run that spikes does so no earlier than the measurement before its first crossing and with every measurement from the crossing to the spike above \(fmt(AdaptiveInstability.crossed))× (the curvature does not come back to its threshold before the loss rises), and some run spikes while a longer warmup trains without one (rules fixed before the small scale was chosen, revised once after three probes: REPRODUCE.md)",
@@ -258,8 +265,11 @@ public struct Fig14: Experiment {
     return fig
   }
 
+  /// The paper's empirically corrected threshold, 40/η (drawn beside the exact 38/η at β1 0.9).
+  static let paperCoefficient = 40.0
+
   /// Fig 14 proper: the LM's preconditioned λ1 per warmup against its threshold c/η_t (dashed,
-  /// same colour), ✕ at a failure; and its training loss (\(AdaptiveInstability.window)-step
+  /// same colour) and the paper's 40/η_t (dotted), ✕ at a failure; and its training loss (\(AdaptiveInstability.window)-step
   /// mean), ▲ at each spike.
   static func lmPanels(_ d: Fig14Data) -> (Axes, Axes) {
     let runs = d.lmRuns.sorted { $0.warmup < $1.warmup }
@@ -274,6 +284,7 @@ public struct Fig14: Experiment {
       let k = r.steps.indices.filter { r.steps[$0] > 0 }
       e.plot(x: k.map { Double(r.steps[$0]) }, y: k.map { r.preconditioned[$0] }, color: color, label: name)
       e.plot(x: k.map { Double(r.steps[$0]) }, y: k.map { r.thresholds[$0] }, color: color, width: 1, style: .dashed)
+      e.plot(x: k.map { Double(r.steps[$0]) }, y: k.map { paperCoefficient / r.learningRates[$0] }, color: color, width: 0.8, style: .dotted)
       // ✕ at the failure's step, at the last preconditioned λ1 measured by then.
       if r.status.failed, let i = k.last(where: { r.steps[$0] <= (r.failureStep ?? .max) }) ?? k.first {
         e.scatter(x: [Double(r.failureStep ?? r.steps[i])], y: [r.preconditioned[i]], color: color, marker: .cross, size: 9)
@@ -286,6 +297,7 @@ public struct Fig14: Experiment {
       }
     }
     e.legendEntries.append(LegendEntry(label: "dashed: \(fmt(c))/η_t", color: .black, line: .dashed))
+    e.legendEntries.append(LegendEntry(label: "dotted: the paper's \(fmt(paperCoefficient))/η_t", color: .black, line: .dotted))
     if runs.contains(where: { $0.status.failed }) { e.legendEntries.append(LegendEntry(label: "failed (at its step)", color: .black, marker: .cross)) }
     f.legendEntries.append(LegendEntry(label: "spike (> \(fmt(AdaptiveInstability.spikeFactor))× running min)", color: .black, marker: .triangle))
     e.legend = .outside
