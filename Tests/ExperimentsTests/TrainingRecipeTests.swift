@@ -111,4 +111,27 @@ struct OutcomeRulesTests {
     // Its last λ1 before failing is from strictly before the divergence.
     if let f = bad.failureStep, let m = bad.lastBeforeFailure { #expect(m.step < f || m.step == 0) }
   }
+
+  @Test func dataDrivenInitializationsRunBeforeTrainingAndTrainingStartsFromTheirResult() throws {
+    // The tiny no-norm residual MLP at 1.5×: MetaInit and GradInit run their 200 iterations,
+    // report λ1 every 20 of them, and the run's λ1 at step 0 is that of the result (the same
+    // parameters, measured the same way); the key changes with the method.
+    let s = StabilitySweep.settings(for: .tiny, seed: 0)
+    var base = StabilitySweep.recipe(s, row: "resmlp-none-x1.5", learningRate: 0.1, warmup: 0, seed: 0, trace: false)
+    base.steps = 5
+    for method in [TrainingRecipe.InitMethod.metaInit, .gradInit] {
+      var r = base
+      r.initMethod = method
+      #expect(try RunKey(label: "x", configuration: r) != RunKey(label: "x", configuration: base))
+      let o = try RecipeTrainer.train(r)
+      let i = try #require(o.initialization, "\(method)")
+      #expect(i.method == method && i.iterations == 200 && i.metaLoss.count == 200)
+      #expect(i.lambda1.map(\.step) == Array(stride(from: 0, through: 200, by: 20)), "\(method)")
+      let first = try #require(o.measurements.first)
+      #expect(abs(first.lambda1 - i.lambda1.last!.lambda1) <= 1e-3 * abs(first.lambda1), "\(method): λ1 at step 0 \(first.lambda1), after init \(i.lambda1.last!.lambda1)")
+      #expect(abs(i.lambda1.last!.lambda1 - i.lambda1.first!.lambda1) > 1e-3 * i.lambda1.first!.lambda1, "\(method) changed nothing")
+      if method == .gradInit { #expect(i.gradientNorms.count == 200) } else { #expect(i.metaLoss.allSatisfy { $0?.isFinite == true }) }
+    }
+    #expect(try RecipeTrainer.train(base).initialization == nil)
+  }
 }

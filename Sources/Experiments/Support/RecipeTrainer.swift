@@ -67,7 +67,8 @@ public enum RecipeTrainer {
     let chance = labelEntropy(train)
     let language = recipe.isLanguageModel
     let trainer = Trainer(network: network, config: config, train: train, test: test)
-    let (record, _) = trainer.run(progress: { step, loss in progress?(step, recipe.steps, loss) }, failureStep: { rec in
+    let initialized = DataDrivenInit.run(recipe, network: network, train: train, trainer: trainer)
+    let (record, _) = trainer.run(initialParameters: initialized?.parameters, progress: { step, loss in progress?(step, recipe.steps, loss) }, failureStep: { rec in
       let losses = rec.steps.map(\.loss)
       let c = OutcomeRules.classify(losses: losses, initialLoss: losses.first ?? .nan, chanceLoss: chance, languageModel: language)
       return c.status == .collapsed ? c.failureStep : nil
@@ -76,7 +77,8 @@ public enum RecipeTrainer {
     let initial = losses.first ?? .nan
     var outcome = TrainingOutcome(
       status: .trained, failureStep: nil, measurements: record.sharpness, lastBeforeFailure: nil, initialLoss: initial,
-      chanceLoss: chance, finalTrainLoss: nil, lossCurve: losses, evaluations: record.evals, stepsToTarget: record.stepsToTarget)
+      chanceLoss: chance, finalTrainLoss: nil, lossCurve: losses, evaluations: record.evals, stepsToTarget: record.stepsToTarget,
+      initialization: initialized?.record)
     if let d = record.divergence {
       outcome.status = .diverged
       outcome.failureStep = d.step

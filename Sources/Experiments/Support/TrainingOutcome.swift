@@ -39,6 +39,8 @@ public struct TrainingOutcome: Codable, Sendable {
   public var lossCurve: [Double]
   public var evaluations: [EvalRecord]
   public var stepsToTarget: Int?
+  /// What a data-driven initialization did before step 0 (nil for `.standard`).
+  public var initialization: InitializationRecord?
 
   public var testLoss: Double? { evaluations.last?.testLoss }
   public var testAccuracy: Double? { evaluations.last?.testAccuracy }

@@ -41,9 +41,9 @@ public struct TrainingRecipe: Hashable, Sendable {
   public var seed: UInt64
 
   /// How the initial parameters are drawn. `.standard` is the model's own rule (LeCun normal;
-  /// Fixup's rule for the Fixup members of the zoo); data-driven initializations (MetaInit,
-  /// GradInit) join as further cases.
-  public enum InitMethod: String, Codable, Hashable, Sendable { case standard }
+  /// Fixup's rule for the Fixup members of the zoo); `.metaInit` and `.gradInit` start from it
+  /// (at `initScale`) and rescale each tensor by the data-driven method (`DataDrivenInit`).
+  public enum InitMethod: String, Codable, Hashable, Sendable, CaseIterable { case standard, metaInit, gradInit }
 
   /// After warmup: cosine decay to zero at the last step (the paper's schedule), or constant.
   public enum Decay: String, Codable, Hashable, Sendable { case cosine, constant }

@@ -65,9 +65,12 @@ public struct GradInit: Sendable {
   }
 
   /// Learns the scales of `parameters` (the initialization θ₀), drawing iteration k's S and S̃
-  /// from `batch(2k)` and `batch(2k + 1)`. `progress(k, ‖g‖)` after each iteration.
+  /// from `batch(2k)` and `batch(2k + 1)`. `progress(k, ‖g‖)` after each iteration; `observe(k, θ)`
+  /// with the parameters before iteration k and, as k = steps, the result.
   public func run<S>(network: Network, parameters: [Tensor<S>], batch: (Int) -> Batch<S>,
-                     progress: ((Int, Double) -> Void)? = nil) -> (parameters: [Tensor<S>], report: Report) {
+                     progress: ((Int, Double) -> Void)? = nil, observe: ((Int, [Tensor<S>]) -> Void)? = nil)
+    -> (parameters: [Tensor<S>], report: Report)
+  {
     let f = FlatProducts<S>(network: network, shapes: parameters.map(\.shape))
     let theta0 = FlatVector.flatten(parameters)
     let ranges = f.ranges
@@ -83,6 +86,7 @@ public struct GradInit: Sendable {
     }
     for k in 0..<steps {
       let theta = scaled(), s = batch(2 * k)
+      observe?(k, f.tensors(theta))
       let (_, g) = f.gradient(theta, s)
       let gn = FlatProducts<S>.norm(g)
       let constraint = gn > gradientNormBound
@@ -106,6 +110,7 @@ public struct GradInit: Sendable {
       progress?(k, gn)
     }
     report.scales = alpha
+    observe?(steps, f.tensors(scaled()))
     return (f.tensors(scaled()), report)
   }
 }

@@ -115,9 +115,12 @@ public struct MetaInit: Sendable {
   }
 
   /// Rescales the weight tensors of `parameters`, drawing step k's batch from `batch(k)` (the
-  /// method's random inputs and labels). `progress(k, GQ)` after each step.
+  /// method's random inputs and labels). `progress(k, GQ)` after each step; `observe(k, θ)` with
+  /// the parameters before step k and, as k = steps, the result.
   public func run<S>(network: Network, parameters: [Tensor<S>], batch: (Int) -> Batch<S>,
-                     progress: ((Int, Double) -> Void)? = nil) -> (parameters: [Tensor<S>], report: Report) {
+                     progress: ((Int, Double) -> Void)? = nil, observe: ((Int, [Tensor<S>]) -> Void)? = nil)
+    -> (parameters: [Tensor<S>], report: Report)
+  {
     let f = FlatProducts<S>(network: network, shapes: parameters.map(\.shape))
     var theta = FlatVector.flatten(parameters)
     let ranges = f.ranges
@@ -126,6 +129,7 @@ public struct MetaInit: Sendable {
     var memory = [Double](repeating: 0, count: ranges.count)
     var report = Report(gradientQuotients: [], losses: [], scales: [])
     for k in 0..<steps {
+      observe?(k, f.tensors(theta))
       let b = batch(k)
       let (gq, loss, grad) = quotientAndGradient(f, theta, b)
       report.gradientQuotients.append(gq)
@@ -141,6 +145,7 @@ public struct MetaInit: Sendable {
       progress?(k, gq)
     }
     report.scales = ranges.indices.map { initialNorms[$0] > 0 ? FlatProducts<S>.norm(theta[ranges[$0]]) / initialNorms[$0] : 1 }
+    observe?(steps, f.tensors(theta))
     return (f.tensors(theta), report)
   }
 }

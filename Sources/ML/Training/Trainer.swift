@@ -20,10 +20,12 @@ public struct Trainer<S: TensorScalar> {
   /// which it failed by the caller's rule (a collapse to chance loss), or nil: the record then
   /// carries the last λ1 measured at or before that step (`lastBeforeFailure`), from a
   /// scheduled measurement or the latest divergence snapshot before it, measured then.
-  public func run(progress: Progress? = nil, failureStep: ((TrainingRecord) -> Int?)? = nil)
+  /// `initialParameters` replaces the network's own draw (a data-driven initialization's result).
+  public func run(initialParameters: [Tensor<S>]? = nil, progress: Progress? = nil, failureStep: ((TrainingRecord) -> Int?)? = nil)
     -> (record: TrainingRecord, parameters: [Tensor<S>])
   {
-    var params: [Tensor<S>] = network.initialParameters(seed: config.seed, scale: config.initScale)
+    var params: [Tensor<S>] = initialParameters ?? network.initialParameters(seed: config.seed, scale: config.initScale)
+    precondition(params.map(\.shape) == network.parameterSpecs.map(\.shape), "initial parameters do not fit the network")
     var buffers: [Tensor<S>] = network.initialBuffers()
     var optimizer = AnyOptimizer<S>(config.optimizer)
     var sampler = BatchSampler(datasetSize: train.count, batchSize: config.batchSize, seed: config.seed &+ 1)
@@ -137,7 +139,7 @@ public struct Trainer<S: TensorScalar> {
 
   /// λ1 (and for Adam the preconditioned λ1) on the measurement set; nil if non-finite. With a
   /// tolerance, each value is held to it on its explicit residual (`lanczosToTolerance`).
-  func measureSharpness(
+  public func measureSharpness(
     _ params: [Tensor<S>], _ buffers: [Tensor<S>], _ batch: Batch<S>, _ optimizer: AnyOptimizer<S>,
     _ shapes: [[Int]], step: Int, eta: Double
   ) -> SharpnessRecord? {
