@@ -68,7 +68,13 @@ public enum RecipeTrainer {
     let language = recipe.isLanguageModel
     let trainer = Trainer(network: network, config: config, train: train, test: test)
     let initialized = DataDrivenInit.run(recipe, network: network, train: train, trainer: trainer)
-    let (record, _) = trainer.run(initialParameters: initialized?.parameters, progress: { step, loss in progress?(step, recipe.steps, loss) }, failureStep: { rec in
+    var quotients: [TrainingOutcome.StepValue] = []
+    let quotientBatch = DataDrivenInit.randomBatch(like: train, count: DataDrivenInit.metaInitBatch, seed: recipe.seed &+ 3000)
+    let atMeasurement: ((Int, [Tensor<Float>]) -> Void)? = recipe.measurement.gradientQuotient == true ? { step, p in
+      quotients.append(.init(step: step, value: DataDrivenInit.metaInit.gradientQuotient(network: network, parameters: p, batch: quotientBatch)))
+    } : nil
+    let (record, _) = trainer.run(initialParameters: initialized?.parameters, progress: { step, loss in progress?(step, recipe.steps, loss) },
+                                  atMeasurement: atMeasurement, failureStep: { rec in
       let losses = rec.steps.map(\.loss)
       let c = OutcomeRules.classify(losses: losses, initialLoss: losses.first ?? .nan, chanceLoss: chance, languageModel: language)
       return c.status == .collapsed ? c.failureStep : nil
@@ -78,7 +84,9 @@ public enum RecipeTrainer {
     var outcome = TrainingOutcome(
       status: .trained, failureStep: nil, measurements: record.sharpness, lastBeforeFailure: nil, initialLoss: initial,
       chanceLoss: chance, finalTrainLoss: nil, lossCurve: losses, evaluations: record.evals, stepsToTarget: record.stepsToTarget,
-      initialization: initialized?.record)
+      initialization: initialized?.record,
+      clippedFraction: recipe.clipNorm == nil || record.steps.isEmpty ? nil : Double(record.steps.filter(\.clipped).count) / Double(record.steps.count),
+      gradientQuotients: atMeasurement == nil ? nil : quotients)
     if let d = record.divergence {
       outcome.status = .diverged
       outcome.failureStep = d.step

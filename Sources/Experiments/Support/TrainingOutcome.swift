@@ -41,6 +41,16 @@ public struct TrainingOutcome: Codable, Sendable {
   public var stepsToTarget: Int?
   /// What a data-driven initialization did before step 0 (nil for `.standard`).
   public var initialization: InitializationRecord?
+  /// With a clip norm: the fraction of steps whose gradient norm exceeded it (nil without one).
+  public var clippedFraction: Double?
+  /// MetaInit's gradient quotient at each λ1 measurement, when the plan asks for it.
+  public var gradientQuotients: [StepValue]?
+
+  /// A value measured at a step.
+  public struct StepValue: Codable, Sendable, Hashable {
+    public var step: Int
+    public var value: Double
+  }
 
   public var testLoss: Double? { evaluations.last?.testLoss }
   public var testAccuracy: Double? { evaluations.last?.testAccuracy }

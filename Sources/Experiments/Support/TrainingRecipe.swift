@@ -77,11 +77,14 @@ public struct TrainingRecipe: Hashable, Sendable {
     public var lanczosTolerance: Double
     /// BatchNorm models: the ghost batch of the measurement (nil: the training batch size).
     public var ghostBatch: Int?
+    /// Also measure MetaInit's gradient quotient at each λ1 measurement (on a fixed random
+    /// batch, `DataDrivenInit.gradientQuotient`); nil (left out of the key): no.
+    public var gradientQuotient: Bool?
 
     public init(schedule: MeasurementSchedule, snapshots: MeasurementSchedule = .never, lanczosIterations: Int,
-                lanczosTolerance: Double, ghostBatch: Int? = nil) {
+                lanczosTolerance: Double, ghostBatch: Int? = nil, gradientQuotient: Bool? = nil) {
       self.schedule = schedule; self.snapshots = snapshots; self.lanczosIterations = lanczosIterations
-      self.lanczosTolerance = lanczosTolerance; self.ghostBatch = ghostBatch
+      self.lanczosTolerance = lanczosTolerance; self.ghostBatch = ghostBatch; self.gradientQuotient = gradientQuotient
     }
 
     /// A trace measures all along training (every `every` steps), not only at a few steps.
