@@ -88,3 +88,44 @@ struct InitExperimentTests {
     #expect(f.table(g).contains("gradinit") && f.figure(g, caption: "").cols == 3)
   }
 }
+
+@Suite("table1: GradInit against clipping at a measured threshold")
+struct ClipExperimentTests {
+  /// A trained outcome with per-epoch test accuracies and a mid-training gradient norm.
+  static func outcome(accuracies: [Double], norm: Double, stepsPerEpoch: Int) -> TrainingOutcome {
+    var o = TrainingOutcome(status: .trained, failureStep: nil, measurements: [], lastBeforeFailure: nil, initialLoss: 2.3, chanceLoss: 2.3,
+                            finalTrainLoss: 0.5, lossCurve: [], evaluations: accuracies.enumerated().map {
+                              EvalRecord(step: ($0.offset + 1) * stepsPerEpoch, testLoss: 1, testAccuracy: $0.element) }, stepsToTarget: nil)
+    o.midTrainingGradientNorm = norm
+    o.clippedFraction = 0.5
+    return o
+  }
+
+  @Test func theMeasuredClipIsReadFromTheBaseArmAndTheClaimComparesGaps() throws {
+    let t = Table1()
+    let s = ClipSettings.settings(for: .small, seed: 0)
+    #expect(s.runs.count == 2 * s.seeds && Set(s.runs.map(t.label)).count == s.runs.count)
+    #expect(s.runs.filter { $0.initMethod == .gradInit }.allSatisfy { $0.clipNorm == nil })
+    #expect(s.runs.filter { $0.initMethod == .standard }.allSatisfy { $0.clipNorm == s.baseClip })
+    #expect(t.followUpRuns(s, results: []).isEmpty)
+    // Base-arm norms 4, 5, 6 (the paper saw norms near 5): 1.2 × 5 = 6, the paper's clip.
+    let e = s.stepsPerEpoch
+    var results = (0..<s.seeds).map { k in (run: s.recipe(.standard, clip: s.baseClip, seed: k), outcome: Self.outcome(accuracies: [0.30, 0.80], norm: Double(4 + k), stepsPerEpoch: e)) }
+    #expect(s.measuredClip(results) == 6)
+    let follow = t.followUpRuns(s, results: results)
+    #expect(follow.count == s.seeds && follow.allSatisfy { $0.clipNorm == 6 && $0.initMethod == .standard })
+    // GradInit leads by 0.04 / 0.02; the measured clip gets 0.03 / 0.015 of it back: 75 %, holds.
+    results += (0..<s.seeds).map { k in (run: s.recipe(.gradInit, clip: nil, seed: k), outcome: Self.outcome(accuracies: [0.34, 0.82], norm: 3, stepsPerEpoch: e)) }
+    var all = results + follow.map { (run: $0, outcome: Self.outcome(accuracies: [0.33, 0.815], norm: 5, stepsPerEpoch: e)) }
+    var d = t.figureData(settings: s, results: all)
+    #expect(d.missing.isEmpty && d.arms.map(\.runs.count) == [s.seeds, s.seeds, s.seeds])
+    #expect(abs(d.arms[0].meanFirst! - 0.30) < 1e-12 && abs(d.arms[1].meanBest! - 0.82) < 1e-12)
+    #expect(t.claims(d)[0].holds)
+    // Closing a quarter of the gap fails; so does a GradInit that does not lead.
+    all = results + follow.map { (run: $0, outcome: Self.outcome(accuracies: [0.31, 0.805], norm: 5, stepsPerEpoch: e)) }
+    d = t.figureData(settings: s, results: all)
+    #expect(!t.claims(d)[0].holds)
+    #expect(t.drift(d, golden: d).isEmpty && t.table(d).contains("GradInit"))
+    #expect(t.figureData(settings: s, results: results).missing.count == s.seeds)
+  }
+}

@@ -28,6 +28,8 @@ public struct InitSettings: Codable, Hashable, Sendable, Overridable {
   public var snapshotEvery: Int
   public var lanczosIterations: Int
   public var lanczosTolerance: Double
+  /// Iterations of MetaInit and GradInit.
+  public var initIterations: Int
   public var seed: Int
 
   public static var fields: [ConfigField<InitSettings>] {
@@ -42,7 +44,7 @@ public struct InitSettings: Codable, Hashable, Sendable, Overridable {
       .int("measurementExamples", \.measurementExamples, in: count), .int("measurementsPerWarmup", \.measurementsPerWarmup, in: 1...100_000),
       .int("traceEvery", \.traceEvery, in: count), .int("snapshotEvery", \.snapshotEvery, in: count),
       .int("lanczosIterations", \.lanczosIterations, in: 1...1000), .double("lanczosTolerance", \.lanczosTolerance, in: 0...1, excluding: [0]),
-      .int("seed", \.seed, in: 0...Int(UInt32.max)),
+      .int("initIterations", \.initIterations, in: 1...100_000), .int("seed", \.seed, in: 0...Int(UInt32.max)),
     ]
   }
 
@@ -69,6 +71,9 @@ public struct InitSettings: Codable, Hashable, Sendable, Overridable {
       snapshotEvery: snapshotEvery, lanczosIterations: lanczosIterations, lanczosTolerance: lanczosTolerance)
   }
 
+  /// The recipe's `initIterations` (nil at the default, so the key stays that of a recipe without it).
+  var recipeInitIterations: Int? { initIterations == DataDrivenInit.defaultIterations ? nil : initIterations }
+
   public static func settings(for scale: ExperimentScale, seed: UInt64) -> InitSettings {
     // Small: the residual MLP without normalization on fig4's small plan (the whole 14×14
     // Fashion-MNIST training set, batch 128, heavy ball 0.9); η = 0.1 is fig4's panel A, where
@@ -81,10 +86,11 @@ public struct InitSettings: Codable, Hashable, Sendable, Overridable {
       model: "resmlp-none", gradInitLearningRate: 0.1, warmup: 200, clipNorm: 1, quotientLearningRates: [0.01, 0.03, 0.1],
       steps: 6000, batchSize: 128, momentum: 0.9, modelSize: .tiny, trainExamples: 60000, testExamples: 10000,
       measurementExamples: 1024, measurementsPerWarmup: 20, traceEvery: 100, snapshotEvery: 5, lanczosIterations: 20,
-      lanczosTolerance: 1e-3, seed: Int(seed))
+      lanczosTolerance: 1e-3, initIterations: 200, seed: Int(seed))
     switch scale {
     case .tiny:
       var s = small
+      s.initIterations = 20
       s.gradInitLearningRate = 0.03
       s.warmup = 10
       s.quotientLearningRates = [0.01, 0.03]
@@ -122,6 +128,7 @@ public struct InitSettings: Codable, Hashable, Sendable, Overridable {
   public var gradInitRun: TrainingRecipe {
     var r = plan.recipe(row: model, learningRate: gradInitLearningRate, warmup: 0)
     r.initMethod = .gradInit
+    r.initIterations = recipeInitIterations
     return r
   }
   public var clippedWarmupRun: TrainingRecipe {
@@ -134,7 +141,7 @@ public struct InitSettings: Codable, Hashable, Sendable, Overridable {
   /// the gradient quotient measured with λ1 (every `traceEvery` after the dense start).
   public func quotientRun(learningRate eta: Double, metaInit: Bool) -> TrainingRecipe {
     var r = plan.recipe(row: model, learningRate: eta, warmup: metaInit ? 0 : warmup)
-    if metaInit { r.initMethod = .metaInit }
+    if metaInit { r.initMethod = .metaInit; r.initIterations = recipeInitIterations }
     r.measurement.gradientQuotient = true
     return r
   }

@@ -25,13 +25,14 @@ enum DataDrivenInit {
   /// for a language model) with uniform random labels, the authors' lr 0.1 and momentum 0.9,
   /// ε = 0.1·rms(g) (`MetaInit`), the third-order difference step 3·10⁻³ (Float32: the step
   /// that balances truncation against roundoff, about ε_mach^(1/3)).
-  static let metaInit = MetaInit(steps: 200, differenceStep: 3e-3)
+  static let metaInit = MetaInit(steps: defaultIterations, differenceStep: 3e-3)
+  /// Iterations of either method unless the recipe says (`initIterations`).
+  static let defaultIterations = 200
   static let metaInitBatch = 64
-  /// GradInit: 200 iterations on training batches of 64 (S and a fresh S̃), inner step η = the
+  /// GradInit: 200 iterations (or the recipe's `initIterations`) on training batches of 64 (S and a fresh S̃), inner step η = the
   /// run's peak learning rate on the normalized gradient, γ = 1, the authors' other settings.
-  static let gradInitSteps = 200
   static let gradInitBatch = 64
-  /// λ1 every this many iterations.
+  /// λ1 every this many iterations (for a traced run; otherwise before and after).
   static let measureEvery = 20
 
   static func run(_ recipe: TrainingRecipe, network: Network, train: Dataset<Float>, trainer: Trainer<Float>)
@@ -43,7 +44,8 @@ enum DataDrivenInit {
     let shapes = start.map(\.shape)
     var lambda1: [SharpnessRecord] = []
     let observe = { (k: Int, p: [Tensor<Float>]) in
-      guard k % measureEvery == 0 || k == iterations(recipe.initMethod) else { return }
+      // A traced run follows λ1 through the method; any other measures it before and after only.
+      guard (recipe.measurement.isTrace && k % measureEvery == 0) || k == 0 || k == iterations(recipe) else { return }
       if let m = trainer.measureSharpness(p, buffers, measurement, AnyOptimizer(recipe.optimizer), shapes, step: k,
                                           eta: recipe.learningRate) {
         lambda1.append(m)
@@ -54,8 +56,10 @@ enum DataDrivenInit {
       return nil
     case .metaInit:
       let sample = { (k: Int) in randomBatch(like: train, count: metaInitBatch, seed: recipe.seed &+ 1000 &+ UInt64(k)) }
-      let (p, r) = metaInit.run(network: network, parameters: start, batch: sample, observe: observe)
-      return (p, InitializationRecord(method: .metaInit, iterations: metaInit.steps, metaLoss: r.gradientQuotients,
+      var m = metaInit
+      m.steps = iterations(recipe)
+      let (p, r) = m.run(network: network, parameters: start, batch: sample, observe: observe)
+      return (p, InitializationRecord(method: .metaInit, iterations: m.steps, metaLoss: r.gradientQuotients,
                                       gradientNorms: [], scales: r.scales, lambda1: lambda1))
     case .gradInit:
       var sampler = BatchSampler(datasetSize: train.count, batchSize: min(gradInitBatch, train.count), seed: recipe.seed &+ 2000)
@@ -64,20 +68,14 @@ enum DataDrivenInit {
         while drawn.count <= k { drawn.append(train.batch(sampler.next())) }
         return drawn[k]
       }
-      let g = GradInit(steps: gradInitSteps, innerLearningRate: recipe.learningRate)
+      let g = GradInit(steps: iterations(recipe), innerLearningRate: recipe.learningRate)
       let (p, r) = g.run(network: network, parameters: start, batch: sample, observe: observe)
       return (p, InitializationRecord(method: .gradInit, iterations: g.steps, metaLoss: r.updatedLosses,
                                       gradientNorms: r.gradientNorms, scales: r.scales, lambda1: lambda1))
     }
   }
 
-  static func iterations(_ m: TrainingRecipe.InitMethod) -> Int {
-    switch m {
-    case .standard: return 0
-    case .metaInit: return metaInit.steps
-    case .gradInit: return gradInitSteps
-    }
-  }
+  static func iterations(_ r: TrainingRecipe) -> Int { r.initMethod == .standard ? 0 : r.initIterations ?? defaultIterations }
 
   /// `count` random examples shaped like `data`'s: N(0, 1) inputs for images, uniform token ids
   /// for text; uniform labels (MetaInit's data: it needs no real examples).

@@ -86,6 +86,7 @@ public enum RecipeTrainer {
       chanceLoss: chance, finalTrainLoss: nil, lossCurve: losses, evaluations: record.evals, stepsToTarget: record.stepsToTarget,
       initialization: initialized?.record,
       clippedFraction: recipe.clipNorm == nil || record.steps.isEmpty ? nil : Double(record.steps.filter(\.clipped).count) / Double(record.steps.count),
+      midTrainingGradientNorm: quantile(sorted: record.steps[(record.steps.count / 4)..<(3 * record.steps.count / 4)].map(\.gradientNorm).filter(\.isFinite).sorted(), 0.5),
       gradientQuotients: atMeasurement == nil ? nil : quotients)
     if let d = record.divergence {
       outcome.status = .diverged

@@ -43,6 +43,8 @@ public struct TrainingOutcome: Codable, Sendable {
   public var initialization: InitializationRecord?
   /// With a clip norm: the fraction of steps whose gradient norm exceeded it (nil without one).
   public var clippedFraction: Double?
+  /// The median gradient norm (before clipping) over the middle half of the steps.
+  public var midTrainingGradientNorm: Double?
   /// MetaInit's gradient quotient at each λ1 measurement, when the plan asks for it.
   public var gradientQuotients: [StepValue]?
 

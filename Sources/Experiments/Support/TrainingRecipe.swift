@@ -15,6 +15,8 @@ public struct TrainingRecipe: Hashable, Sendable {
   /// α: every initial variable is multiplied by it (the paper's "1.5× init").
   public var initScale: Double = 1
   public var initMethod: InitMethod = .standard
+  /// Iterations of a data-driven `initMethod` (nil: `DataDrivenInit`'s 200).
+  public var initIterations: Int?
   /// The hidden width of the plain MLPs (`mlp-relu`, `mlp-tanh`; nil: 64); the zoo fixes the
   /// other families' sizes.
   public var modelWidth: Int?
@@ -124,6 +126,7 @@ public struct TrainingRecipe: Hashable, Sendable {
     if warmup < 0 || warmup > steps { out.append("warmup must be between 0 and the \(steps) steps (got \(warmup))") }
     if !(initScale > 0 && initScale.isFinite) { out.append("the init scale must be positive (got \(initScale))") }
     if let c = clipNorm, !(c > 0) { out.append("the clip norm must be positive (got \(c))") }
+    if let k = initIterations, k < 1 { out.append("initIterations must be at least 1 (got \(k))") }
     if !(l2 >= 0) { out.append("L2 must be non-negative (got \(l2))") }
     if data.trainExamples < 1 || data.testExamples < 0 { out.append("the data set sizes must be positive") }
     if let b = batchSize, b > data.trainExamples { out.append("batch size \(b) exceeds the \(data.trainExamples) training examples") }
@@ -141,7 +144,7 @@ public struct TrainingRecipe: Hashable, Sendable {
 
 extension TrainingRecipe: Codable {
   enum CodingKeys: String, CodingKey {
-    case model, initScale, initMethod, modelWidth, loss, optimizer, batchSize, steps, learningRate, warmup, decay, clipNorm, l2, data,
+    case model, initScale, initMethod, initIterations, modelWidth, loss, optimizer, batchSize, steps, learningRate, warmup, decay, clipNorm, l2, data,
          measurement, evalEvery, targetAccuracy, seed
   }
 
@@ -157,6 +160,7 @@ extension TrainingRecipe: Codable {
     model = try c.decode(String.self, forKey: .model)
     initScale = try c.decodeIfPresent(Double.self, forKey: .initScale) ?? d.initScale
     initMethod = try c.decodeIfPresent(InitMethod.self, forKey: .initMethod) ?? d.initMethod
+    initIterations = try c.decodeIfPresent(Int.self, forKey: .initIterations)
     modelWidth = try c.decodeIfPresent(Int.self, forKey: .modelWidth)
     loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? d.loss
     optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
@@ -180,6 +184,7 @@ extension TrainingRecipe: Codable {
     try c.encode(model, forKey: .model)
     try c.encode(initScale, forKey: .initScale, unlessEqualTo: d.initScale)
     try c.encode(initMethod, forKey: .initMethod, unlessEqualTo: d.initMethod)
+    try c.encodeIfPresent(initIterations, forKey: .initIterations)
     try c.encodeIfPresent(modelWidth, forKey: .modelWidth)
     try c.encode(loss, forKey: .loss, unlessEqualTo: d.loss)
     try c.encode(optimizer, forKey: .optimizer)

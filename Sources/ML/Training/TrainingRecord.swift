@@ -37,6 +37,10 @@ public struct EvalRecord: Sendable, Codable, Hashable {
   public var step: Int
   public var testLoss: Double
   public var testAccuracy: Double
+
+  public init(step: Int, testLoss: Double, testAccuracy: Double) {
+    self.step = step; self.testLoss = testLoss; self.testAccuracy = testAccuracy
+  }
 }
 
 /// Why and when a run stopped early.
