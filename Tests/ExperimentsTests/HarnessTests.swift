@@ -56,6 +56,16 @@ struct HarnessTests {
     #expect(warnings.count == 1 && warnings[0].contains("corrupt"))
   }
 
+  /// A diverged run's last loss is NaN or ±∞: it is stored and read back, not a crash.
+  @Test func nonFiniteNumbersAreStored() throws {
+    struct Curve: Codable { var losses: [Double] }
+    let store = ResultStore(root: tempRoot())
+    let key = try RunKey(label: "diverged", configuration: ToyConfig())
+    try store.save(config: ToyConfig(), result: Curve(losses: [2.3, .infinity, -.infinity, .nan]), experiment: "fig2", scale: "tiny", key: key)
+    let back = try #require(store.load(Curve.self, experiment: "fig2", scale: "tiny", key: key))
+    #expect(back.losses[0] == 2.3 && back.losses[1] == .infinity && back.losses[2] == -.infinity && back.losses[3].isNaN)
+  }
+
   @Test func unwritableRootIsAnError() throws {
     let store = ResultStore(root: "/proc/repro-cannot-write")
     let key = try RunKey(label: "r", configuration: ToyConfig())

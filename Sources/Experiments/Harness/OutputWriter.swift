@@ -42,9 +42,7 @@ public struct OutputWriter {
     for (suffix, figure) in extra {
       written += try figure.write(basePath: figures + "/\(name)-\(suffix)")
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try ResultStore.writeAtomically(try encoder.encode(report), to: URL(fileURLWithPath: jsonPath))
+    try ResultStore.writeAtomically(try ResultCoding.encoder().encode(report), to: URL(fileURLWithPath: jsonPath))
     written.append(jsonPath)
     let tablePath = tables + "/\(name).md"
     let command = report.command.map { "Command: `\($0)`\n\n" } ?? ""
@@ -87,7 +85,7 @@ public struct OutputWriter {
   /// The run counts of outputs already written at `path` (nil when absent or unreadable).
   static func storedSummary(at path: String) -> (runsPresent: Int, runsTotal: Int, scale: ExperimentScale)? {
     struct Summary: Decodable { var runsPresent: Int; var runsTotal: Int; var scale: ExperimentScale }
-    guard let d = try? Data(contentsOf: URL(fileURLWithPath: path)), let s = try? JSONDecoder().decode(Summary.self, from: d) else { return nil }
+    guard let d = try? Data(contentsOf: URL(fileURLWithPath: path)), let s = try? ResultCoding.decoder().decode(Summary.self, from: d) else { return nil }
     return (s.runsPresent, s.runsTotal, s.scale)
   }
 

@@ -67,13 +67,13 @@ public enum GoldenCheck {
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     _ = try ExperimentRunner(e, options: o).run()
     let produced = try Data(contentsOf: URL(fileURLWithPath: scratch + "/figures/data/\(e.id).json"))
-    let report = try JSONDecoder().decode(ExperimentReport<E.FigureData>.self, from: produced)
+    let report = try ResultCoding.decoder().decode(ExperimentReport<E.FigureData>.self, from: produced)
     let goldenPath = goldenDirectory + "/\(e.id).json"
     var drift: [String] = []
     var recorded = false
     if !record, let golden = try? Data(contentsOf: URL(fileURLWithPath: goldenPath)) {
       do {
-        let g = try JSONDecoder().decode(ExperimentReport<E.FigureData>.self, from: golden)
+        let g = try ResultCoding.decoder().decode(ExperimentReport<E.FigureData>.self, from: golden)
         drift = e.drift(report.data, golden: g.data)
       } catch {
         drift = ["\(goldenPath) is unreadable (\(error.localizedDescription)); re-record with RECORD=1"]

@@ -45,7 +45,7 @@ public struct ResultStore: Sendable {
     let url = directory(experiment: experiment, scale: scale, key: key).appendingPathComponent("result.json")
     guard let data = try? Data(contentsOf: url) else { return nil }
     do {
-      return try JSONDecoder().decode(R.self, from: data)
+      return try ResultCoding.decoder().decode(R.self, from: data)
     } catch {
       warn("warning: \(url.path) is corrupt or partial (\(error.localizedDescription)); re-running")
       return nil
@@ -59,8 +59,7 @@ public struct ResultStore: Sendable {
     } catch {
       throw HarnessError.unwritable(dir.path, reason: error.localizedDescription)
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let encoder = ResultCoding.encoder()
     try ResultStore.writeAtomically(try encoder.encode(config), to: dir.appendingPathComponent("config.json"))
     try ResultStore.writeAtomically(try encoder.encode(result), to: dir.appendingPathComponent("result.json"))
   }
