@@ -36,13 +36,13 @@ struct Fig1Tests {
     let c = Fig1.f1(Self.data())
     #expect(c.holds, "\(c.measured)")
     #expect(c.measured.contains("no norm: trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1)"))
-    #expect(c.measured.contains("Fixup (flatter init; MetaInit pending): trains up to η = 3 (1/1 seeds), fails at no larger η; trains where plain fails at η = 3"))
+    #expect(c.measured.contains("Fixup (flatter init): trains up to η = 3 (1/1 seeds), fails at no larger η; trains where plain fails at η = 3"))
   }
 
   @Test func f1FailsWhenOneFixDoesNot() {
     let c = Fig1.f1(Self.data(failing: ["resmlp-fixup"]))
     #expect(!c.holds)
-    #expect(c.measured.contains("Fixup (flatter init; MetaInit pending): trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1); trains where plain fails at η = none"))
+    #expect(c.measured.contains("Fixup (flatter init): trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1); trains where plain fails at η = none"))
   }
 
   @Test func f1FailsWhenThePlainModelNeverFails() {

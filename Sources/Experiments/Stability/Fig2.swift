@@ -122,17 +122,9 @@ public struct Fig2: StabilitySweepExperiment {
 
   public func figure(_ d: Fig2Data, caption: String) -> Figure {
     // Two models a row, each as a pair of panels (at initialization, mid-training).
-    // Plus one slot for the paper's MetaInit row, which lands with the initialization issue.
-    let slots = d.models.count + 1
-    var fig = Figure(rows: max((slots + 1) / 2, 1), cols: 4, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
-    let slotRow = d.models.count / 2, slotCol = 2 * (d.models.count % 2)
-    for k in 0..<2 {
-      var slot = Axes(title: "WRN, no BN, MetaInit: \(k == 0 ? "at initialization" : "step \(d.midStep)")",
-                      x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁"))
-      slot.annotate("pending (initialization issue)", at: .axes(x: 0.5, y: 0.35), size: 8,
-                    color: .gray, hAlign: .center, vAlign: .center)
-      fig[slotRow, slotCol + k] = slot
-    }
+    var fig = Figure(rows: max((d.models.count + 1) / 2, 1), cols: 4, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
+    // An odd number of models leaves the last row's second pair of panels undrawn.
+    if d.models.count % 2 == 1 { for c in 2..<4 { fig[d.models.count / 2, c].isVisible = false } }
     for (index, model) in d.models.enumerated() {
       let row = index / 2, col = 2 * (index % 2)
       let pts = d.points.filter { $0.model == model }

@@ -63,7 +63,7 @@ public struct Fig3: StabilitySweepExperiment {
   /// A: the plain model at η_A without warmup, η_A the smallest η at which it fails without
   ///    warmup and trains with it (else the smallest η at which it fails);
   /// B: the same with warmup (the paper: warmup lets it train at η_A);
-  /// C: the flatter initialization (Fixup, standing in for MetaInit) at η_A without warmup;
+  /// C: the flatter initialization (MetaInit, as the paper's) at η_A without warmup;
   /// D: a failed run other than A–C that started below 2/η (the one furthest below);
   /// E: the plain model at the smallest η (progressive sharpening);
   /// F: the worse (1.5×) init with warmup at the largest η where it trains only with warmup.

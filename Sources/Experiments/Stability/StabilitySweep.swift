@@ -52,6 +52,8 @@ public struct StabilitySettings: Codable, Hashable, Sendable, Overridable {
   /// Every λ1's explicit residual is at most this fraction of λ1, or it is flagged unconverged.
   public var lanczosTolerance: Double
   public var measurementExamples: Int
+  /// Iterations of MetaInit and GradInit for the `+metainit` / `+gradinit` rows.
+  public var initIterations: Int
 
   public static var fields: [ConfigField<StabilitySettings>] {
     // Each range is what a run can do at all; how fields must agree (warmup ≤ steps, batch ≤
@@ -70,7 +72,7 @@ public struct StabilitySettings: Codable, Hashable, Sendable, Overridable {
       .int("midStep", \.midStep, in: count), .ints("midSteps", \.midSteps, in: count),
       .int("snapshotEvery", \.snapshotEvery, in: count), .int("traceEvery", \.traceEvery, in: count),
       .int("lanczosIterations", \.lanczosIterations, in: 1...1000), .double("lanczosTolerance", \.lanczosTolerance, in: 0...1, excluding: [0]),
-      .int("measurementExamples", \.measurementExamples, in: count)]
+      .int("measurementExamples", \.measurementExamples, in: count), .int("initIterations", \.initIterations, in: 1...100_000)]
   }
 
   /// What is wrong with the settings (checked before any training).
@@ -104,8 +106,8 @@ extension StabilitySettings {
   }
 }
 
-/// Which rows play the parts of Figs 1 and 3 (the paper: WRN without BN; MetaInit, for which
-/// Fixup stands in until MetaInit lands; 1.5× init; WRN with BN).
+/// Which rows play the parts of Figs 1 and 3 (the paper: WRN without BN; the same with
+/// MetaInit; 1.5× init; WRN with BN).
 public struct StabilityRoles: Codable, Hashable, Sendable {
   public var plain: String
   public var flatterInit: String
@@ -117,12 +119,12 @@ public struct StabilityRoles: Codable, Hashable, Sendable {
 
 public enum StabilitySweep {
   /// The paper's Fig 2 rows at small scale (the survey), with the role rows of Figs 1 and 3:
-  /// the residual MLP without normalization (plain), with Fixup (the flatter init, standing in
-  /// for MetaInit), with the 1.5× init, and with BatchNorm; and its LayerNorm variant.
+  /// the residual MLP without normalization (plain), with MetaInit (the flatter init, as the
+  /// paper's), with the 1.5× init, and with BatchNorm; its Fixup and LayerNorm variants.
   static let smallModels = [
-    "resmlp-none", "resmlp-fixup", "resmlp-none-x1.5", "resmlp-bn", "resmlp-ln",
-    "wrn-bn", "wrn-nobn", "wrn-nobn-x1.5", "wrn-fixup", "densenet-bn", "densenet-nobn", "resnet-post", "resnet-pre",
-    "resnet-relu-bn", "lm-pre", "lm-post", "lm-none",
+    "resmlp-none", "resmlp-none+metainit", "resmlp-none-x1.5", "resmlp-bn", "resmlp-fixup", "resmlp-ln",
+    "wrn-bn", "wrn-nobn", "wrn-nobn-x1.5", "wrn-nobn+metainit", "wrn-fixup", "densenet-bn", "densenet-nobn", "resnet-post",
+    "resnet-pre", "resnet-relu-bn", "lm-pre", "lm-post", "lm-none",
   ]
 
   /// The sweep's settings per scale: one base, the scales as overrides of a few fields.
@@ -140,13 +142,15 @@ public enum StabilitySweep {
       // minutes on 2 cores; the paper too trained its families at different batch sizes.
       familyBatchSizes: ["wrn": 64, "densenet": 64, "resnet": 64], textBatchSize: 16, textMeasurementSequences: 128,
       midStep: 500, midSteps: [250, 500], snapshotEvery: 40,
-      roles: StabilityRoles(plain: "resmlp-none", flatterInit: "resmlp-fixup", worseInit: "resmlp-none-x1.5", normalized: "resmlp-bn"),
-      traceEvery: 10, lanczosIterations: 20, lanczosTolerance: 1e-3, measurementExamples: 1024)
+      roles: StabilityRoles(plain: "resmlp-none", flatterInit: "resmlp-none+metainit", worseInit: "resmlp-none-x1.5", normalized: "resmlp-bn"),
+      traceEvery: 10, lanczosIterations: 20, lanczosTolerance: 1e-3, measurementExamples: 1024,
+      initIterations: DataDrivenInit.defaultIterations)
     switch scale {
     case .tiny:
       var s = small
-      s.models = ["mlp-relu", "resmlp-none", "resmlp-ln", "resmlp-fixup", "resmlp-none-x1.5"]
-      s.roles = StabilityRoles(plain: "resmlp-none", flatterInit: "resmlp-fixup", worseInit: "resmlp-none-x1.5", normalized: "resmlp-ln")
+      s.models = ["mlp-relu", "resmlp-none", "resmlp-ln", "resmlp-fixup", "resmlp-none+metainit", "resmlp-none-x1.5"]
+      s.roles = StabilityRoles(plain: "resmlp-none", flatterInit: "resmlp-none+metainit", worseInit: "resmlp-none-x1.5", normalized: "resmlp-ln")
+      s.initIterations = 20
       s.learningRates = [0.03, 0.3, 3]
       s.warmups = [0, 10]
       s.roleSeeds = [base]
@@ -171,9 +175,9 @@ public enum StabilitySweep {
       // warmup 1000 then cosine, 40 Lanczos steps, the paper's batch sizes (WRN 1024,
       // DenseNet 512, ResNet-50 2048, Transformer 1024) and about its 300 WRN epochs.
       var s = small
-      s.models = ["wrn-bn", "wrn-nobn", "wrn-nobn-x1.5", "wrn-fixup", "densenet-bn", "densenet-nobn", "resnet-post",
+      s.models = ["wrn-bn", "wrn-nobn", "wrn-nobn-x1.5", "wrn-nobn+metainit", "wrn-fixup", "densenet-bn", "densenet-nobn", "resnet-post",
                   "resnet-pre", "resnet-relu-bn", "lm-pre", "lm-post", "lm-none"]
-      s.roles = StabilityRoles(plain: "wrn-nobn", flatterInit: "wrn-fixup", worseInit: "wrn-nobn-x1.5", normalized: "wrn-bn")
+      s.roles = StabilityRoles(plain: "wrn-nobn", flatterInit: "wrn-nobn+metainit", worseInit: "wrn-nobn-x1.5", normalized: "wrn-bn")
       s.modelSize = .full
       s.nesterov = true
       s.width = 512
@@ -226,10 +230,12 @@ public enum StabilitySweep {
       schedule: schedule, snapshots: snapshots, lanczosIterations: s.lanczosIterations, lanczosTolerance: s.lanczosTolerance)
     let data = TrainingRecipe.DataSpec(size: s.modelSize, trainExamples: s.trainExamples, testExamples: s.testExamples,
                                        measurementExamples: language ? s.textMeasurementSequences : s.measurementExamples)
-    return TrainingRecipe(
-      model: variant.id, initScale: variant.initScale, modelWidth: variant.id.hasPrefix("mlp-") ? s.width : nil,
+    var r = TrainingRecipe(
+      model: variant.id, initScale: variant.initScale, initMethod: variant.initMethod, modelWidth: variant.id.hasPrefix("mlp-") ? s.width : nil,
       optimizer: s.nesterov ? .nesterov(s.momentum) : .heavyBall(s.momentum), batchSize: batch, steps: s.steps,
       learningRate: learningRate, warmup: warmup, data: data, measurement: measurement, seed: UInt64(seed))
+    if variant.initMethod != .standard, s.initIterations != DataDrivenInit.defaultIterations { r.initIterations = s.initIterations }
+    return r
   }
 
   /// The same run with λ1 measured every `traceEvery` steps (the same training trajectory:
@@ -258,9 +264,10 @@ extension StabilitySweepExperiment {
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
     switch scale {
     case .tiny: return 3
-    // 2026-12-06: fig1 55 s from empty; fig2 18.1 min after fig1 (so about 19 min alone);
-    // fig3 13 s after both, 62 s alone.
-    case .small: return ["fig1": 60, "fig2": 1140, "fig3": 65][id]
+    // 2026-12-07 (a 2-core Xeon about 1.5× slower than the 2026-12-06 machine, where fig1 took
+    // 55 s and fig2 18.1 min): fig1 216 s from empty (an upper bound: a stray process shared the
+    // cores), fig2 27.5 min after fig1, fig3 38 s after both (its grid's runs sum to about 8 core-minutes alone).
+    case .small: return ["fig1": 216, "fig2": 1780, "fig3": 280][id]
     case .full: return nil
     }
   }

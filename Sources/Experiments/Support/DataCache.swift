@@ -9,6 +9,7 @@ public final class DataCache: @unchecked Sendable {
   private let lock = NSLock()
   private var loaded: [String: Split] = [:]
   private var kingJames: CharacterCorpus?
+  private var translationCorpora: [ModelZoo.Size: TranslationCorpus] = [:]
 
   /// The data set under `key`, loading it on first use (one load at a time: the runs of a
   /// sweep ask for the same data).
@@ -65,6 +66,40 @@ public final class DataCache: @unchecked Sendable {
       let corpus = kingJames!
       return (train: corpus.windows(count: train, length: length, seed: 11),
               test: corpus.windows(count: test, length: length, fromValidation: true, seed: 12))
+    }
+  }
+
+  /// Every 10th aligned verse pair is held out (BLEU and test loss are measured on them).
+  public static let translationValidationEvery = 10
+
+  /// The KJV → Reina-Valera 1909 corpus of the zoo's `size` (its subword vocabulary and length:
+  /// `ModelZoo.seq2seqVocabulary`, `seq2seqSequence`), built once per process: verse pairs of
+  /// at most 200 characters a side, every 10th held out, the vocabulary learned from the
+  /// training pairs.
+  public func translationCorpus(size: ModelZoo.Size) throws -> TranslationCorpus {
+    lock.lock()
+    defer { lock.unlock() }
+    if let c = translationCorpora[size] { return c }
+    let pairs = Translation.align(try Bible.kingJames(), try Bible.reinaValera())
+    let c = TranslationCorpus(pairs: pairs, validationEvery: Self.translationValidationEvery,
+                              vocabularySize: ModelZoo.seq2seqVocabulary(size), length: ModelZoo.seq2seqSequence(size))
+    translationCorpora[size] = c
+    return c
+  }
+
+  /// The first `train` training pairs and `test` held-out pairs of `translationCorpus(size:)`
+  /// that fit its length, as data sets.
+  public func translation(size: ModelZoo.Size, train: Int, test: Int) throws -> Split {
+    let corpus = try translationCorpus(size: size)
+    let source = "the KJV → Reina-Valera 1909 pairs that fit \(corpus.length) pieces"
+    if corpus.train.count < train {
+      throw DataError.tooSmall(source: source + " (training)", has: corpus.train.count, needs: train, setting: "trainExamples")
+    }
+    if corpus.validation.count < test {
+      throw DataError.tooSmall(source: source + " (held out)", has: corpus.validation.count, needs: test, setting: "testExamples")
+    }
+    return try cached("translation-\(size)-\(train)-\(test)") {
+      (train: corpus.dataset(corpus.train, count: train), test: corpus.dataset(corpus.validation, count: max(test, 1)))
     }
   }
 }

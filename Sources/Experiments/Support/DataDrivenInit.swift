@@ -35,8 +35,8 @@ enum DataDrivenInit {
   /// λ1 every this many iterations (for a traced run; otherwise before and after).
   static let measureEvery = 20
 
-  static func run(_ recipe: TrainingRecipe, network: Network, train: Dataset<Float>, trainer: Trainer<Float>)
-    -> (parameters: [Tensor<Float>], record: InitializationRecord)?
+  static func run(_ recipe: TrainingRecipe, network: Network, train: Dataset<Float>, trainer: Trainer<Float>,
+                  cache: MetaInitCache = .shared) -> (parameters: [Tensor<Float>], record: InitializationRecord)?
   {
     let start: [Tensor<Float>] = network.initialParameters(seed: recipe.seed, scale: recipe.initScale)
     let measurement = train.prefix(trainer.config.measurementExamples)
@@ -58,9 +58,20 @@ enum DataDrivenInit {
       let sample = { (k: Int) in randomBatch(like: train, count: metaInitBatch, seed: recipe.seed &+ 1000 &+ UInt64(k)) }
       var m = metaInit
       m.steps = iterations(recipe)
-      let (p, r) = m.run(network: network, parameters: start, batch: sample, observe: observe)
-      return (p, InitializationRecord(method: .metaInit, iterations: m.steps, metaLoss: r.gradientQuotients,
-                                      gradientNorms: [], scales: r.scales, lambda1: lambda1))
+      // Independent of η and warmup: computed once per network and seed (`MetaInitCache`).
+      let key = MetaInitCache.Key(model: recipe.model, modelWidth: recipe.modelWidth, size: recipe.data.size, loss: recipe.loss,
+                                  l2: recipe.l2, initScale: recipe.initScale, seed: recipe.seed, iterations: m.steps)
+      let entry = cache.entry(key) {
+        var observed: [Int: [Tensor<Float>]] = [:]
+        let (p, r) = m.run(network: network, parameters: start, batch: sample, observe: { k, p in
+          if k % measureEvery == 0 || k == m.steps { observed[k] = p }
+        })
+        return .init(parameters: p, report: r, observed: observed)
+      }
+      for k in entry.observed.keys.sorted() { observe(k, entry.observed[k]!) }
+      let r = entry.report
+      return (entry.parameters, InitializationRecord(method: .metaInit, iterations: m.steps, metaLoss: r.gradientQuotients,
+                                                     gradientNorms: [], scales: r.scales, lambda1: lambda1))
     case .gradInit:
       var sampler = BatchSampler(datasetSize: train.count, batchSize: min(gradInitBatch, train.count), seed: recipe.seed &+ 2000)
       var drawn: [Batch<Float>] = []

@@ -7,22 +7,30 @@ public enum ModelCatalog {
   public static let ids = [
     "mlp-relu", "mlp-tanh", "resmlp-none", "resmlp-ln", "resmlp-bn", "resmlp-fixup",
     "wrn-bn", "wrn-nobn", "wrn-fixup", "resnet-post", "resnet-pre", "resnet-relu-bn", "densenet-bn", "densenet-nobn",
-    "lm-pre", "lm-post", "lm-none",
+    "lm-pre", "lm-post", "lm-none", "mt-pre", "mt-post", "mt-none",
   ]
 
-  /// A row id split into the catalog id and the init scale α of its `-x<α>` suffix
-  /// ("wrn-nobn-x1.5" → wrn-nobn, 1.5).
+  /// A row id split into the catalog id, the init scale α of its `-x<α>` suffix and the
+  /// data-driven initialization of its `+metainit` / `+gradinit` suffix
+  /// ("wrn-nobn-x1.5" → wrn-nobn, 1.5; "resmlp-none+metainit" → resmlp-none, 1, MetaInit).
   public struct Variant: Hashable, Sendable {
     public var id: String
     public var initScale: Double
+    public var initMethod: TrainingRecipe.InitMethod = .standard
     public var isKnown: Bool { ModelCatalog.ids.contains(id) && initScale > 0 && initScale.isFinite }
   }
 
   public static func variant(_ row: String) -> Variant {
-    if let r = row.range(of: "-x", options: .backwards), let alpha = Double(row[r.upperBound...]) {
-      return Variant(id: String(row[..<r.lowerBound]), initScale: alpha)
+    var rest = Substring(row), method = TrainingRecipe.InitMethod.standard
+    if let plus = rest.lastIndex(of: "+"),
+       let m = TrainingRecipe.InitMethod.allCases.first(where: { $0 != .standard && $0.rowSuffix == rest[plus...] }) {
+      method = m
+      rest = rest[..<plus]
     }
-    return Variant(id: row, initScale: 1)
+    if let r = rest.range(of: "-x", options: .backwards), let alpha = Double(rest[r.upperBound...]) {
+      return Variant(id: String(rest[..<r.lowerBound]), initScale: alpha, initMethod: method)
+    }
+    return Variant(id: String(rest), initScale: 1, initMethod: method)
   }
 
   /// The character-level Transformer language models (KJV text), by LayerNorm placement.
@@ -37,8 +45,21 @@ public enum ModelCatalog {
     }
   }
 
+  /// The encoder–decoder translation Transformers (KJV → Reina-Valera 1909), by LayerNorm placement.
+  public static func isTranslationModel(_ id: String) -> Bool { id.hasPrefix("mt-") }
+
+  /// The translation model `id` over a subword vocabulary of `vocabulary` pieces; nil for another id.
+  public static func translationModel(_ id: String, size: ModelZoo.Size, vocabulary: Int) -> Network? {
+    switch id {
+    case "mt-pre": return ModelZoo.translator(layerNorm: .pre, size: size, vocabulary: vocabulary)
+    case "mt-post": return ModelZoo.translator(layerNorm: .post, size: size, vocabulary: vocabulary)
+    case "mt-none": return ModelZoo.translator(layerNorm: .none, size: size, vocabulary: vocabulary)
+    default: return nil
+    }
+  }
+
   /// The image classifier `id` on `ModelZoo.imageShape(size)` with `classes` outputs; nil for
-  /// an unknown id (language models: `languageModel`). `width` sizes the plain MLPs only (the
+  /// an unknown id (language models: `languageModel`; translation: `translationModel`). `width` sizes the plain MLPs only (the
   /// zoo fixes the others).
   public static func network(_ id: String, size: ModelZoo.Size, classes: Int, width: Int) -> Network? {
     let inputs = ModelZoo.imageShape(size).reduce(1, *)
@@ -67,7 +88,12 @@ public enum ModelCatalog {
   public static func title(_ row: String) -> String {
     let v = variant(row)
     let base = baseTitles[v.id] ?? v.id
-    return v.initScale == 1 ? base : base + ", \(String(format: "%g", v.initScale))× init"
+    let scaled = v.initScale == 1 ? base : base + ", \(String(format: "%g", v.initScale))× init"
+    switch v.initMethod {
+    case .standard: return scaled
+    case .metaInit: return scaled + ", MetaInit"
+    case .gradInit: return scaled + ", GradInit"
+    }
   }
 
   /// The family a row belongs to: the catalog id's prefix before the first "-" (wrn, densenet,
@@ -82,7 +108,7 @@ public enum ModelCatalog {
 
   static let familyTitles: [String: String] = [
     "wrn": "WideResNet", "densenet": "DenseNet", "resnet": "ResNet", "lm": "Transformer LM",
-    "resmlp": "Residual MLP", "mlp": "MLP",
+    "resmlp": "Residual MLP", "mlp": "MLP", "mt": "Transformer translation",
   ]
 
   static let baseTitles: [String: String] = [
@@ -91,6 +117,7 @@ public enum ModelCatalog {
       "wrn-bn": "WRN, BN", "wrn-nobn": "WRN, no BN", "wrn-fixup": "WRN, Fixup", "resnet-post": "bottleneck ResNet, post-act.",
       "resnet-pre": "bottleneck ResNet, pre-act.", "resnet-relu-bn": "bottleneck ResNet, ReLU before BN", "densenet-bn": "DenseNet, BN",
       "densenet-nobn": "DenseNet, no BN", "lm-pre": "Transformer LM, pre-LN", "lm-post": "Transformer LM, post-LN",
-      "lm-none": "Transformer LM, no LN",
+      "lm-none": "Transformer LM, no LN", "mt-pre": "Transformer MT, pre-LN", "mt-post": "Transformer MT, post-LN",
+      "mt-none": "Transformer MT, no LN",
   ]
 }

@@ -30,7 +30,14 @@ public enum RecipeTrainer {
   {
     var network: Network
     let data: DataCache.Split
-    if r.isLanguageModel {
+    if r.isTranslationModel {
+      let corpus = try DataCache.shared.translationCorpus(size: r.data.size)
+      guard let n = ModelCatalog.translationModel(r.model, size: r.data.size, vocabulary: corpus.vocabulary.count) else {
+        throw UnknownModel(id: r.model)
+      }
+      network = n
+      data = try DataCache.shared.translation(size: r.data.size, train: r.data.trainExamples, test: r.data.testExamples)
+    } else if r.isLanguageModel {
       guard let n = ModelCatalog.languageModel(r.model, size: r.data.size) else { throw UnknownModel(id: r.model) }
       network = n
       data = try DataCache.shared.kingJamesWindows(length: ModelZoo.lmSequence(r.data.size), train: r.data.trainExamples,
@@ -49,6 +56,12 @@ public enum RecipeTrainer {
   /// Trains `recipe` and classifies how it ended. `progress` sees (step, steps, loss).
   public static func train(_ recipe: TrainingRecipe, dataDirectory: String? = nil,
                            progress: ((Int, Int, Double) -> Void)? = nil) throws -> TrainingOutcome {
+    try train(recipe, dataDirectory: dataDirectory, progress: progress, metaInitCache: .shared)
+  }
+
+  /// `train` with MetaInit's results kept in `metaInitCache` (tests pass a fresh one).
+  static func train(_ recipe: TrainingRecipe, dataDirectory: String?, progress: ((Int, Int, Double) -> Void)?,
+                    metaInitCache: MetaInitCache) throws -> TrainingOutcome {
     let problems = recipe.problems
     guard problems.isEmpty else { throw InvalidRecipe(problems: problems) }
     let (network, train, test) = try materials(recipe, dataDirectory: dataDirectory)
@@ -65,15 +78,15 @@ public enum RecipeTrainer {
       evalEvery: recipe.evalEvery > 0 ? recipe.evalEvery : recipe.steps, divergenceLoss: 1e4,
       targetAccuracy: recipe.targetAccuracy, ghostBatch: m.ghostBatch ?? batch)
     let chance = labelEntropy(train)
-    let language = recipe.isLanguageModel
+    let language = recipe.isLanguageModel || recipe.isTranslationModel
     let trainer = Trainer(network: network, config: config, train: train, test: test)
-    let initialized = DataDrivenInit.run(recipe, network: network, train: train, trainer: trainer)
+    let initialized = DataDrivenInit.run(recipe, network: network, train: train, trainer: trainer, cache: metaInitCache)
     var quotients: [TrainingOutcome.StepValue] = []
     let quotientBatch = DataDrivenInit.randomBatch(like: train, count: DataDrivenInit.metaInitBatch, seed: recipe.seed &+ 3000)
     let atMeasurement: ((Int, [Tensor<Float>]) -> Void)? = recipe.measurement.gradientQuotient == true ? { step, p in
       quotients.append(.init(step: step, value: DataDrivenInit.metaInit.gradientQuotient(network: network, parameters: p, batch: quotientBatch)))
     } : nil
-    let (record, _) = trainer.run(initialParameters: initialized?.parameters, progress: { step, loss in progress?(step, recipe.steps, loss) },
+    let (record, finalParameters) = trainer.run(initialParameters: initialized?.parameters, progress: { step, loss in progress?(step, recipe.steps, loss) },
                                   atMeasurement: atMeasurement, failureStep: { rec in
       let losses = rec.steps.map(\.loss)
       let c = OutcomeRules.classify(losses: losses, initialLoss: losses.first ?? .nan, chanceLoss: chance, languageModel: language)
@@ -87,7 +100,7 @@ public enum RecipeTrainer {
       initialization: initialized?.record,
       clippedFraction: recipe.clipNorm == nil || record.steps.isEmpty ? nil : Double(record.steps.filter(\.clipped).count) / Double(record.steps.count),
       midTrainingGradientNorm: quantile(sorted: record.steps[(record.steps.count / 4)..<(3 * record.steps.count / 4)].map(\.gradientNorm).filter(\.isFinite).sorted(), 0.5),
-      gradientQuotients: atMeasurement == nil ? nil : quotients)
+      gradientQuotients: atMeasurement == nil ? nil : quotients, initialGradientNorm: record.steps.first?.gradientNorm)
     if let d = record.divergence {
       outcome.status = .diverged
       outcome.failureStep = d.step
@@ -101,7 +114,26 @@ public enum RecipeTrainer {
         outcome.lastBeforeFailure = record.lastBeforeFailure
       }
     }
+    if recipe.isTranslationModel, record.divergence == nil, recipe.data.testExamples > 0 {
+      outcome.translation = try heldOutTranslation(recipe, network: network, parameters: finalParameters)
+    }
     return outcome
+  }
+
+  /// BLEU of greedy translations of the first `testExamples` held-out pairs, with a few samples.
+  static func heldOutTranslation(_ r: TrainingRecipe, network: Network, parameters: [Tensor<Float>]) throws
+    -> TrainingOutcome.TranslationScore
+  {
+    let corpus = try DataCache.shared.translationCorpus(size: r.data.size)
+    let held = Array(corpus.validation.prefix(r.data.testExamples))
+    let outputs = network.greedyTranslate(parameters: parameters, buffers: network.initialBuffers(), sources: held.map(corpus.sourceRow),
+                                          begin: BytePairEncoding.begin, end: BytePairEncoding.end, pad: BytePairEncoding.pad)
+    let hypotheses = outputs.map { BytePairEncoding.words(corpus.vocabulary.decode($0)).joined(separator: " ") }
+    let references = held.map(\.reference)
+    let samples = stride(from: 0, to: held.count, by: max(1, held.count / TrainingOutcome.TranslationScore.sampleCount))
+      .prefix(TrainingOutcome.TranslationScore.sampleCount)
+      .map { TrainingOutcome.SampleTranslation(source: corpus.vocabulary.decode(held[$0].source), reference: references[$0], hypothesis: hypotheses[$0]) }
+    return .init(bleu: Translation.bleu(hypotheses: hypotheses, references: references), sentences: held.count, samples: Array(samples))
   }
 }
 

@@ -47,6 +47,25 @@ public struct TrainingOutcome: Codable, Sendable {
   public var midTrainingGradientNorm: Double?
   /// MetaInit's gradient quotient at each λ1 measurement, when the plan asks for it.
   public var gradientQuotients: [StepValue]?
+  /// The first step's gradient norm (before clipping).
+  public var initialGradientNorm: Double?
+  /// A translation model's held-out BLEU (nil for other models and for diverged runs).
+  public var translation: TranslationScore?
+
+  /// Corpus BLEU-4 of greedy translations of held-out pairs (`Translation.bleu` on lowercased
+  /// words, punctuation split off: `BytePairEncoding.words`), with a few examples.
+  public struct TranslationScore: Codable, Sendable {
+    public static let sampleCount = 4
+    public var bleu: Double
+    public var sentences: Int
+    public var samples: [SampleTranslation]
+  }
+
+  public struct SampleTranslation: Codable, Sendable, Hashable {
+    public var source: String
+    public var reference: String
+    public var hypothesis: String
+  }
 
   /// A value measured at a step.
   public struct StepValue: Codable, Sendable, Hashable {

@@ -45,7 +45,12 @@ public struct TrainingRecipe: Hashable, Sendable {
   /// How the initial parameters are drawn. `.standard` is the model's own rule (LeCun normal;
   /// Fixup's rule for the Fixup members of the zoo); `.metaInit` and `.gradInit` start from it
   /// (at `initScale`) and rescale each tensor by the data-driven method (`DataDrivenInit`).
-  public enum InitMethod: String, Codable, Hashable, Sendable, CaseIterable { case standard, metaInit, gradInit }
+  public enum InitMethod: String, Codable, Hashable, Sendable, CaseIterable {
+    case standard, metaInit, gradInit
+
+    /// The suffix a figure or table row carries for this method ("+metainit"; none for `.standard`).
+    public var rowSuffix: String { self == .standard ? "" : "+" + rawValue.lowercased() }
+  }
 
   /// After warmup: cosine decay to zero at the last step (the paper's schedule), or constant.
   public enum Decay: String, Codable, Hashable, Sendable { case cosine, constant }
@@ -103,10 +108,15 @@ public struct TrainingRecipe: Hashable, Sendable {
     self.measurement = measurement; self.evalEvery = evalEvery; self.targetAccuracy = targetAccuracy; self.seed = seed
   }
 
-  /// The row id of figures and tables: the model with its `-x<α>` init scale ("resmlp-none-x1.5").
-  public var row: String { initScale == 1 ? model : model + "-x" + String(format: "%g", initScale) }
+  /// The row id of figures and tables: the model with its `-x<α>` init scale and its
+  /// data-driven initialization ("resmlp-none-x1.5", "wrn-nobn+metainit"; `ModelCatalog.variant`
+  /// reads it back).
+  public var row: String {
+    (initScale == 1 ? model : model + "-x" + String(format: "%g", initScale)) + initMethod.rowSuffix
+  }
 
   public var isLanguageModel: Bool { ModelCatalog.isLanguageModel(model) }
+  public var isTranslationModel: Bool { ModelCatalog.isTranslationModel(model) }
 
   /// The learning-rate schedule the recipe describes.
   public var schedule: LearningRateSchedule {

@@ -147,7 +147,7 @@ public struct WarmupSettings: Codable, Hashable, Sendable, Overridable {
     let data = TrainingRecipe.DataSpec(size: modelSize, trainExamples: trainExamples, testExamples: testExamples,
                                        measurementExamples: language ? textMeasurementSequences : measurementExamples)
     return TrainingRecipe(
-      model: variant.id, initScale: variant.initScale, optimizer: optimizer ?? (nesterov ? .nesterov(momentum) : .heavyBall(momentum)),
+      model: variant.id, initScale: variant.initScale, initMethod: variant.initMethod, optimizer: optimizer ?? (nesterov ? .nesterov(momentum) : .heavyBall(momentum)),
       batchSize: batch, steps: steps, learningRate: eta, warmup: warmup, data: data, measurement: measurement, seed: UInt64(seed))
   }
 

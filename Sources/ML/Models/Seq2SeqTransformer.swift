@@ -37,12 +37,17 @@ public struct Seq2SeqTransformer: Layer {
     public var activation: Activation
     public var layerNorm: LayerNormPlacement
     public var dropout: Double
+    /// The standard deviation of the token embeddings' initialization: GPT-2's 0.02 by default;
+    /// 1 in the Flax WMT model the paper trained (`nn.Embed(embedding_init=normal(1.0))`), whose
+    /// no-LayerNorm variant then starts with large activations and curvature.
+    public var embeddingStd: Double
 
     public init(vocabulary: Int, context: Int, width: Int, encoderLayers: Int, decoderLayers: Int, heads: Int,
-                mlpWidth: Int, activation: Activation = .relu, layerNorm: LayerNormPlacement = .pre, dropout: Double = 0) {
+                mlpWidth: Int, activation: Activation = .relu, layerNorm: LayerNormPlacement = .pre, dropout: Double = 0,
+                embeddingStd: Double = 0.02) {
       (self.vocabulary, self.context, self.width) = (vocabulary, context, width)
       (self.encoderLayers, self.decoderLayers, self.heads, self.mlpWidth) = (encoderLayers, decoderLayers, heads, mlpWidth)
-      (self.activation, self.layerNorm, self.dropout) = (activation, layerNorm, dropout)
+      (self.activation, self.layerNorm, self.dropout, self.embeddingStd) = (activation, layerNorm, dropout, embeddingStd)
     }
   }
 
@@ -80,8 +85,10 @@ public struct Seq2SeqTransformer: Layer {
     let (d, f, h, v) = (config.width, config.mlpWidth, config.heads, config.vocabulary)
     let norms = config.layerNorm != .none, drop = config.dropout
     func ln(_ name: String) -> LayerNorm? { norms ? LayerNorm(d, name: name, registry: &registry) : nil }
-    sourceEmbedding = Embedding(vocabulary: v, dimension: d, name: "source_embedding", registry: &registry)
-    targetEmbedding = Embedding(vocabulary: v, dimension: d, name: "target_embedding", registry: &registry)
+    precondition(config.embeddingStd > 0, "embeddingStd must be positive")
+    let tokens = Initializer.normal(std: config.embeddingStd)
+    sourceEmbedding = Embedding(vocabulary: v, dimension: d, name: "source_embedding", registry: &registry, initializer: tokens)
+    targetEmbedding = Embedding(vocabulary: v, dimension: d, name: "target_embedding", registry: &registry, initializer: tokens)
     encoderPosition = Embedding(vocabulary: config.context, dimension: d, name: "encoder_position", registry: &registry)
     decoderPosition = Embedding(vocabulary: config.context, dimension: d, name: "decoder_position", registry: &registry)
     var encoder: [EncoderLayer] = []
