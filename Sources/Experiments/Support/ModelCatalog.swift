@@ -6,7 +6,8 @@ import ML
 public enum ModelCatalog {
   public static let ids = [
     "mlp-relu", "mlp-tanh", "resmlp-none", "resmlp-ln", "resmlp-bn", "resmlp-fixup",
-    "wrn-bn", "wrn-nobn", "wrn-fixup", "resnet-post", "resnet-pre", "resnet-relu-bn", "densenet-bn", "densenet-nobn",
+    "cnn", "wrn-bn", "wrn-nobn", "wrn-fixup", "resnet-post", "resnet-pre", "resnet-relu-bn", "resnet-nobn", "resnet-fixup",
+    "densenet-bn", "densenet-nobn",
     "lm-pre", "lm-post", "lm-none", "mt-pre", "mt-post", "mt-none",
   ]
 
@@ -78,6 +79,11 @@ public enum ModelCatalog {
     case "resnet-post": return ModelZoo.resnet(order: .postActivation, kind: .bottleneck, size: size)
     case "resnet-pre": return ModelZoo.resnet(order: .preActivation, kind: .bottleneck, size: size)
     case "resnet-relu-bn": return ModelZoo.resnet(order: .preActivationReLUBeforeBN, kind: .bottleneck, size: size)
+    case "resnet-nobn": return ModelZoo.resnet(order: .preActivation, kind: .bottleneck, normalization: .none, size: size)
+    case "resnet-fixup": return ModelZoo.resnet(order: .preActivation, kind: .bottleneck, normalization: .none, fixup: true, size: size)
+    case "cnn":
+      let channels = ModelZoo.imageShape(size)[2]
+      return Network(build: { SmallCNN(inputChannels: channels, classes: classes, registry: &$0) })
     case "densenet-bn": return ModelZoo.densenet(normalization: .batchNorm, size: size)
     case "densenet-nobn": return ModelZoo.densenet(normalization: .none, size: size)
     default: return nil
@@ -108,14 +114,15 @@ public enum ModelCatalog {
 
   static let familyTitles: [String: String] = [
     "wrn": "WideResNet", "densenet": "DenseNet", "resnet": "ResNet", "lm": "Transformer LM",
-    "resmlp": "Residual MLP", "mlp": "MLP", "mt": "Transformer translation",
+    "resmlp": "Residual MLP", "mlp": "MLP", "cnn": "CNN", "mt": "Transformer translation",
   ]
 
   static let baseTitles: [String: String] = [
       "mlp-relu": "MLP (ReLU)", "mlp-tanh": "MLP (tanh)", "resmlp-none": "residual MLP, no norm",
       "resmlp-ln": "residual MLP, LayerNorm", "resmlp-bn": "residual MLP, BatchNorm", "resmlp-fixup": "residual MLP, Fixup",
       "wrn-bn": "WRN, BN", "wrn-nobn": "WRN, no BN", "wrn-fixup": "WRN, Fixup", "resnet-post": "bottleneck ResNet, post-act.",
-      "resnet-pre": "bottleneck ResNet, pre-act.", "resnet-relu-bn": "bottleneck ResNet, ReLU before BN", "densenet-bn": "DenseNet, BN",
+      "resnet-pre": "bottleneck ResNet, pre-act.", "resnet-relu-bn": "bottleneck ResNet, ReLU before BN",
+      "resnet-nobn": "bottleneck ResNet, pre-act., no BN", "resnet-fixup": "bottleneck ResNet, Fixup", "cnn": "small CNN (W2)", "densenet-bn": "DenseNet, BN",
       "densenet-nobn": "DenseNet, no BN", "lm-pre": "Transformer LM, pre-LN", "lm-post": "Transformer LM, post-LN",
       "lm-none": "Transformer LM, no LN", "mt-pre": "Transformer MT, pre-LN", "mt-post": "Transformer MT, post-LN",
       "mt-none": "Transformer MT, no LN",

@@ -274,24 +274,69 @@ extension Network {
   }
 }
 
+/// What one example of a batch file looks like (`Batch.load(safetensors:example:classes:)`).
+public enum BatchLayout: Sendable, Hashable {
+  /// A feature vector [F] (x: [N, F]).
+  case features(Int)
+  /// An image [H, W, C] (x: [N, H, W, C], or flattened [N, H·W·C]).
+  case image([Int])
+  /// A token sequence of length T with one next-token label per position (x: [N, T] integer
+  /// ids below `classes`; y: [N, T]).
+  case tokens(Int)
+
+  public var inputShape: [Int] {
+    switch self {
+    case .features(let f): return [f]
+    case .image(let s): return s
+    case .tokens(let t): return [t]
+    }
+  }
+}
+
 extension Batch {
   /// Loads a batch from a safetensors file holding `x` (float, [N, features]) and `y`
   /// (integer labels in 0..<classes, [N]).
   public static func load(safetensors path: String, features: Int, classes: Int) throws -> Batch {
+    try load(safetensors: path, example: .features(features), classes: classes)
+  }
+
+  /// Loads a batch from a safetensors file holding `x` and `y` for `example`'s layout (labels
+  /// in 0..<classes), naming the tensor and the shape expected in every error.
+  public static func load(safetensors path: String, example: BatchLayout, classes: Int) throws -> Batch {
     let (tensors, _) = try Safetensors.read(path: path)
     guard let x = tensors["x"] else { throw CheckpointError.missingTensor(file: path, name: "x") }
     guard let y = tensors["y"] else { throw CheckpointError.missingTensor(file: path, name: "y") }
-    guard x.shape.count == 2, x.shape[1] == features else {
-      throw CheckpointError.shapeMismatch(file: path, name: "x", expected: [x.shape.first ?? 0, features], found: x.shape)
+    let n = x.shape.first ?? 0
+    let shape = example.inputShape
+    var accepted = [[n] + shape]
+    if case .image = example { accepted.append([n, shape.reduce(1, *)]) }
+    guard x.shape.count >= 1, accepted.contains(x.shape) else {
+      throw CheckpointError.shapeMismatch(file: path, name: "x", expected: [n] + shape, found: x.shape)
     }
-    guard x.shape[0] > 0 else { throw CheckpointError.corrupt(path, reason: "the batch holds no examples (x has shape \(x.shape))") }
-    guard y.shape == [x.shape[0]] else {
-      throw CheckpointError.shapeMismatch(file: path, name: "y", expected: [x.shape[0]], found: y.shape)
+    guard n > 0 else { throw CheckpointError.corrupt(path, reason: "the batch holds no examples (x has shape \(x.shape))") }
+    let labelShape: [Int]
+    if case .tokens(let t) = example { labelShape = [n, t] } else { labelShape = [n] }
+    guard y.shape == labelShape else {
+      throw CheckpointError.shapeMismatch(file: path, name: "y", expected: labelShape, found: y.shape)
     }
-    let inputs: Tensor<S> = try x.floats(file: path, name: "x")
     let labels = try y.integers(file: path, name: "y")
     if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
       throw CheckpointError.corrupt(path, reason: "label \(bad) in y is outside 0..<\(classes)")
+    }
+    let inputs: Tensor<S>
+    if case .tokens = example {
+      // Token ids: integers below the vocabulary, stored as the model's scalars.
+      guard ["I64", "I32", "U8"].contains(x.dtype) else {
+        throw CheckpointError.dtypeMismatch(file: path, name: "x", expected: "I64 (token ids)", found: x.dtype)
+      }
+      let ids = try x.integers(file: path, name: "x")
+      if let bad = ids.first(where: { $0 < 0 || $0 >= classes }) {
+        throw CheckpointError.corrupt(path, reason: "token id \(bad) in x is outside 0..<\(classes)")
+      }
+      inputs = Tensor(shape: [n] + shape, scalars: ids.map { S($0) })
+    } else {
+      let t: Tensor<S> = try x.floats(file: path, name: "x")
+      inputs = t.reshaped([n] + shape)
     }
     guard inputs.isFinite else { throw CheckpointError.corrupt(path, reason: "x holds NaN or infinity") }
     return Batch(inputs: inputs, labels: labels)

@@ -13,16 +13,25 @@ extension Network {
   /// that batch size minimizes (statistics over a 1 024-example measurement set would be a
   /// different, smoother function). Networks without BatchNorm ignore it (their loss is the
   /// same either way).
+  ///
+  /// `chunkExamples`: for a network without batch statistics, the batch is processed this many
+  /// examples at a time and the products summed with weights nᵢ/N. The loss is a mean over
+  /// examples, so this is the same operator (up to rounding), and without keeping primals the
+  /// memory is that of one chunk whatever N is. (For BatchNorm the split changes the function:
+  /// use `ghostBatch`.)
   public func hessianOperator<S>(
-    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, cachingPrimals: Bool = true, ghostBatch: Int? = nil
+    parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, cachingPrimals: Bool = true, ghostBatch: Int? = nil,
+    chunkExamples: Int? = nil
   ) -> SymmetricOperator {
     let shapes = parameters.map(\.shape)
     let n = shapes.reduce(0) { $0 + $1.reduce(1, *) }
     let network = self
-    let pieces = ghostBatchRanges(examples: batch.count, ghostBatch: ghostBatch)
+    let chunked = !usesBatchStatistics && (chunkExamples.map { $0 >= 1 && $0 < batch.count } ?? false)
+    let pieces = chunked ? stride(from: 0, to: batch.count, by: chunkExamples!).map { $0..<Swift.min($0 + chunkExamples!, batch.count) }
+                         : ghostBatchRanges(examples: batch.count, ghostBatch: ghostBatch)
     let batches = pieces.count == 1 ? [batch] : pieces.map { batch.examples($0) }
     let weights = pieces.map { Double($0.count) / Double(batch.count) }
-    let caches = batches.map { _ in cachingPrimals ? PrimalCaches<S>() : nil }
+    let caches = batches.map { _ in cachingPrimals && !chunked ? PrimalCaches<S>() : nil }
     // One application at a time: the caches are replayed in order.
     let serial = Mutex(())
     return SymmetricOperator(dimension: n) { v in
@@ -70,13 +79,22 @@ extension Network {
   public func preconditionedHessianOperator<S>(
     parameters: [Tensor<S>], buffers: [Tensor<S>], batch: Batch<S>, preconditioner d: [Tensor<S>], ghostBatch: Int? = nil
   ) -> SymmetricOperator {
-    let h = hessianOperator(parameters: parameters, buffers: buffers, batch: batch, ghostBatch: ghostBatch)
-    let invSqrtD = FlatVector.flatten(d).map { 1 / $0.squareRoot() }
-    precondition(invSqrtD.count == h.dimension, "preconditioner has the wrong size")
-    return SymmetricOperator(dimension: h.dimension) { v in
+    hessianOperator(parameters: parameters, buffers: buffers, batch: batch, ghostBatch: ghostBatch)
+      .preconditioned(by: FlatVector.flatten(d))
+  }
+}
+
+extension SymmetricOperator {
+  /// D^-1/2·A·D^-1/2 for a positive diagonal D (flattened; +∞ entries project their
+  /// coordinate out).
+  public func preconditioned(by d: [Double]) -> SymmetricOperator {
+    let invSqrtD = d.map { 1 / $0.squareRoot() }
+    precondition(invSqrtD.count == dimension, "preconditioner has the wrong size")
+    let a = self
+    return SymmetricOperator(dimension: dimension) { v in
       var u = v
       for i in u.indices { u[i] *= invSqrtD[i] }
-      var y = h(u)
+      var y = a(u)
       for i in y.indices { y[i] *= invSqrtD[i] }
       return y
     }

@@ -28,41 +28,72 @@ public enum CurvatureError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// The k largest algebraic eigenvalues of a symmetric operator by Lanczos with full
-/// reorthogonalization (after the three-term recurrence, classical Gram–Schmidt against every
-/// previous vector, repeated when it cancels much of the vector; this keeps the basis
-/// orthogonal to machine precision). Vectors are Float64; the
-/// tridiagonal eigenproblem is solved by LAPACK's dsteqr. The start vector is Gaussian, fixed
-/// by `seed`. The residual of Ritz pair j is ‖A·x_j − θ_j·x_j‖ computed explicitly with one more
-/// operator application per pair (`explicitResiduals`), or else the Lanczos estimate
-/// |β_m·s_{m,j}| (s_j the eigenvector of T_m), which assumes exact arithmetic.
-///
-/// With a `tolerance`, iteration stops early once every one of the k Lanczos residual estimates
-/// |β_j·s_{j,r}| is at most `tolerance`·|θ_r| (checked from iteration k + 2 on, by solving the small
-/// tridiagonal problem each step). A Ritz value whose residual is r lies within r of an
-/// eigenvalue (and within r²/gap once separated), so 1e-3 pins λ1 far below anything a plot or a
-/// λ1·η/2 check can see; the explicit residual is still reported.
-public func lanczos(
-  _ op: SymmetricOperator, iterations m: Int, topK k: Int = 1, seed: UInt64 = 0,
-  explicitResiduals: Bool = true, tolerance: Double? = nil
-) throws -> LanczosResult {
+/// Which end of the spectrum Lanczos reports.
+public enum SpectrumEnd: String, Sendable, Hashable, Codable, CaseIterable {
+  /// The largest algebraic eigenvalues (λ1, the sharpness), descending.
+  case largest
+  /// The smallest algebraic eigenvalues (the most negative curvature), ascending.
+  case smallest
+  /// The eigenvalues of largest magnitude, by descending |λ|.
+  case magnitude
+
+  /// Indices into ascending Ritz values `values` of the k this end selects, in report order.
+  func select(_ values: [Double], k: Int) -> [Int] {
+    let t = values.count
+    switch self {
+    case .largest: return (0..<k).map { t - 1 - $0 }
+    case .smallest: return Array(0..<k)
+    case .magnitude:
+      // Ties broken toward the positive value (and then the lower index) so the order is fixed.
+      return Array(values.indices.sorted { (abs(values[$0]), values[$0], -$0) > (abs(values[$1]), values[$1], -$1) }.prefix(k))
+    }
+  }
+}
+
+/// The Krylov basis of a Lanczos run: Float64 vectors, one contiguous row-major block (so
+/// reorthogonalization is two GEMVs), freed with the run.
+final class LanczosBasis {
+  let n: Int
+  let storage: UnsafeMutablePointer<Double>
+
+  init(n: Int, capacity: Int) {
+    self.n = n
+    storage = UnsafeMutablePointer<Double>.allocate(capacity: capacity * n)
+  }
+
+  deinit { storage.deallocate() }
+}
+
+/// The tridiagonal matrix T_m (diagonal `alpha`, off-diagonal `beta`, `beta.count == alpha.count − 1`)
+/// of a Lanczos run, the norm of the last residual vector (`lastBeta`, 0 when the Krylov space
+/// closed), and the basis it was built on.
+struct LanczosTridiagonal {
+  var alpha: [Double]
+  var beta: [Double]
+  var lastBeta: Double
+  let basis: LanczosBasis
+}
+
+/// The Lanczos recurrence with full reorthogonalization from the unit vector `start`, for at
+/// most `steps` steps: after the three-term recurrence, classical Gram–Schmidt against every
+/// previous vector, repeated when it cancels much of the vector (this keeps the basis orthogonal
+/// to machine precision). `stop(alpha, beta, ‖w‖)` after each step, from the second on, may end
+/// it early. Stops at an invariant subspace (‖w‖ ≤ 10⁻¹⁰·max(|α|, 1); `lastBeta` is then 0).
+func lanczosRecurrence(
+  _ op: SymmetricOperator, start q: [Double], steps: Int,
+  stop: (_ alpha: [Double], _ beta: [Double], _ lastBeta: Double) throws -> Bool = { _, _, _ in false }
+) throws -> LanczosTridiagonal {
   let n = op.dimension
-  precondition(k >= 1 && m >= k, "Lanczos needs iterations ≥ k ≥ 1")
-  let steps = min(m, n)
-  var rng = SplitMix64(seed: seed)
-  var q = (0..<n).map { _ in rng.nextNormal() }
-  scale(&q, by: 1 / norm(q))
-  // The basis as one contiguous row-major block, so reorthogonalization is two GEMVs.
-  let basis = UnsafeMutablePointer<Double>.allocate(capacity: (steps + 1) * n)
-  defer { basis.deallocate() }
-  basis.initialize(from: q, count: n)
+  precondition(q.count == n && steps >= 1, "Lanczos needs a start vector of the operator's dimension and at least one step")
+  let basis = LanczosBasis(n: n, capacity: steps + 1)
+  basis.storage.initialize(from: q, count: n)
   var coefficients = [Double](repeating: 0, count: steps + 1)
   var alpha: [Double] = [], beta: [Double] = []
   var lastBeta = 0.0
   // A step makes few passes over n-vectors (for a large model each is megabytes): the
   // recurrence's dot product doubles as the finiteness check, its update also yields ‖w‖.
   for j in 0..<steps {
-    let v = basis + j * n
+    let v = basis.storage + j * n
     var w = op(Array(UnsafeBufferPointer(start: v, count: n)))
     // The three-term recurrence first: w ← w − α·v_j − β_{j−1}·v_{j−1}. It removes the large
     // components of w along the basis while touching only two vectors.
@@ -99,8 +130,8 @@ public func lanczos(
       let before = normSquared
       w.withUnsafeMutableBufferPointer { w in
         coefficients.withUnsafeMutableBufferPointer { c in
-          DoubleBLAS.project(basis, rows: j + 1, n: n, w.baseAddress!, into: c.baseAddress!)
-          DoubleBLAS.subtractCombination(basis, rows: j + 1, n: n, c.baseAddress!, from: w.baseAddress!)
+          DoubleBLAS.project(basis.storage, rows: j + 1, n: n, w.baseAddress!, into: c.baseAddress!)
+          DoubleBLAS.subtractCombination(basis.storage, rows: j + 1, n: n, c.baseAddress!, from: w.baseAddress!)
         }
       }
       normSquared = dot(w, w)
@@ -109,29 +140,60 @@ public func lanczos(
     let bnorm = normSquared.squareRoot()
     lastBeta = bnorm
     if j == steps - 1 { break }
-    if let tolerance, j + 1 >= k + 2,
-       try converged(alpha: alpha, beta: beta, lastBeta: bnorm, k: k, tolerance: tolerance) { break }
+    if j >= 1, try stop(alpha, beta, bnorm) { break }
     // Invariant subspace: the Ritz values are exact eigenvalues of the operator restricted to it.
     if bnorm <= 1e-10 * max(abs(a), 1) { lastBeta = 0; break }
     beta.append(bnorm)
     let inverse = 1 / bnorm, next = v + n
     w.withUnsafeBufferPointer { w in for i in 0..<n { next[i] = w[i] * inverse } }
   }
-  let taken = alpha.count
+  return LanczosTridiagonal(alpha: alpha, beta: Array(beta.prefix(alpha.count - 1)), lastBeta: lastBeta, basis: basis)
+}
+
+/// A seeded Gaussian unit vector (Lanczos's start).
+func randomUnitVector(_ n: Int, seed: UInt64) -> [Double] {
+  var rng = SplitMix64(seed: seed)
+  var q = (0..<n).map { _ in rng.nextNormal() }
+  scale(&q, by: 1 / norm(q))
+  return q
+}
+
+/// The k eigenvalues at one end of the spectrum of a symmetric operator (`which`: the largest
+/// algebraic by default) by Lanczos with full reorthogonalization (`lanczosRecurrence`). Vectors
+/// are Float64; the tridiagonal eigenproblem is solved by LAPACK's dsteqr. The start vector is
+/// Gaussian, fixed by `seed`. The residual of Ritz pair j is ‖A·x_j − θ_j·x_j‖ computed
+/// explicitly with one more operator application per pair (`explicitResiduals`), or else the
+/// Lanczos estimate |β_m·s_{m,j}| (s_j the eigenvector of T_m), which assumes exact arithmetic.
+///
+/// With a `tolerance`, iteration stops early once every one of the k Lanczos residual estimates
+/// |β_j·s_{j,r}| is at most `tolerance`·|θ_r| (checked from iteration k + 2 on, by solving the small
+/// tridiagonal problem each step). A Ritz value whose residual is r lies within r of an
+/// eigenvalue (and within r²/gap once separated), so 1e-3 pins λ1 far below anything a plot or a
+/// λ1·η/2 check can see; the explicit residual is still reported.
+public func lanczos(
+  _ op: SymmetricOperator, iterations m: Int, topK k: Int = 1, which: SpectrumEnd = .largest, seed: UInt64 = 0,
+  explicitResiduals: Bool = true, tolerance: Double? = nil
+) throws -> LanczosResult {
+  let n = op.dimension
+  precondition(k >= 1 && m >= k, "Lanczos needs iterations ≥ k ≥ 1")
+  let run = try lanczosRecurrence(op, start: randomUnitVector(n, seed: seed), steps: min(m, n)) { alpha, beta, bnorm in
+    guard let tolerance, alpha.count >= k + 2 else { return false }
+    return try converged(alpha: alpha, beta: beta, lastBeta: bnorm, k: k, which: which, tolerance: tolerance)
+  }
+  let taken = run.alpha.count
   if taken < k { throw CurvatureError.breakdown(iteration: taken, requested: k) }
-  let (values, vectors) = try LAPACK.symmetricTridiagonalEigen(diagonal: alpha, offDiagonal: Array(beta.prefix(taken - 1)))
+  let (values, vectors) = try LAPACK.symmetricTridiagonalEigen(diagonal: run.alpha, offDiagonal: run.beta)
   var pairs: [RitzPair] = []
-  for r in 0..<k {
-    let j = taken - 1 - r  // ascending order from LAPACK
+  for j in which.select(values, k: k) {
     let s = Array(vectors[(j * taken)..<((j + 1) * taken)])
-    var residual = abs(lastBeta * s[taken - 1])
+    var residual = abs(run.lastBeta * s[taken - 1])
     if explicitResiduals {
       // x = Qᵀs, then ‖A·x − θ·x‖ with one more operator application: honest even when the
       // operator is only approximately linear and symmetric (a Float32 HVP).
       var x = [Double](repeating: 0, count: n)
       s.withUnsafeBufferPointer { s in
         x.withUnsafeMutableBufferPointer { x in
-          DoubleBLAS.subtractCombination(basis, rows: taken, n: n, s.baseAddress!, from: x.baseAddress!)
+          DoubleBLAS.subtractCombination(run.basis.storage, rows: taken, n: n, s.baseAddress!, from: x.baseAddress!)
         }
       }
       scale(&x, by: -1 / norm(x))
@@ -163,14 +225,13 @@ public func lanczosToTolerance(
   return (second, meets(second))
 }
 
-/// Whether the top k Ritz values of T_j (diagonal `alpha`, off-diagonal `beta`) have Lanczos
-/// residual estimates |β_j·s_{j,r}| within `tolerance`·|θ_r|.
-private func converged(alpha: [Double], beta: [Double], lastBeta: Double, k: Int, tolerance: Double) throws -> Bool {
+/// Whether the k Ritz values of T_j (diagonal `alpha`, off-diagonal `beta`) at `which` end
+/// have Lanczos residual estimates |β_j·s_{j,r}| within `tolerance`·|θ_r|.
+private func converged(alpha: [Double], beta: [Double], lastBeta: Double, k: Int, which: SpectrumEnd, tolerance: Double) throws -> Bool {
   let t = alpha.count
   let (values, vectors) = try LAPACK.symmetricTridiagonalEigen(diagonal: alpha, offDiagonal: Array(beta.prefix(t - 1)))
-  for r in 0..<k {
-    let j = t - 1 - r
-    if abs(lastBeta * vectors[j * t + t - 1]) > tolerance * abs(values[j]) { return false }
+  for j in which.select(values, k: k) where abs(lastBeta * vectors[j * t + t - 1]) > tolerance * abs(values[j]) {
+    return false
   }
   return true
 }
@@ -229,4 +290,30 @@ public func powerIteration(
 
 @inline(__always) func scale(_ x: inout [Double], by s: Double) {
   x.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] *= s } }
+}
+
+/// The k eigenvalues at `which` end, each to a stated tolerance: Lanczos (`lanczos`) runs with
+/// `iterations` steps, stopping early once its residual estimates meet `tolerance`; when an
+/// explicit residual ‖H·x − θ·x‖ still exceeds `tolerance`·|θ| (the estimate assumes exact
+/// arithmetic, and a clustered end needs more steps), it runs again from the same start with
+/// twice the steps and a ten times tighter estimate, up to `maxIterations`. A Ritz value with
+/// residual r lies within r of an eigenvalue, so a tolerance of 10⁻⁴ gives 4 significant digits.
+/// Each returned pair says whether it met the bound.
+public func eigenpairsToTolerance(
+  _ op: SymmetricOperator, k: Int, which: SpectrumEnd = .largest, tolerance: Double, iterations m: Int, maxIterations: Int,
+  seed: UInt64 = 0
+) throws -> (result: LanczosResult, converged: [Bool], passes: Int) {
+  precondition(k >= 1 && tolerance > 0 && m >= 1 && maxIterations >= 1, "eigenpairsToTolerance: k, tolerance and iterations must be positive")
+  let limit = min(max(maxIterations, k), op.dimension)
+  var steps = min(max(m, k + 2), limit), estimate = tolerance, passes = 0
+  while true {
+    passes += 1
+    let r = try lanczos(op, iterations: steps, topK: min(k, op.dimension), which: which, seed: seed, tolerance: estimate)
+    let ok = r.eigenpairs.map { $0.residual <= tolerance * abs($0.value) }
+    if ok.allSatisfy({ $0 }) || steps >= limit {
+      return (r, ok, passes)
+    }
+    steps = min(2 * steps, limit)
+    estimate /= 10
+  }
 }

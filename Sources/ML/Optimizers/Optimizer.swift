@@ -126,7 +126,14 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
   /// curvature there (10²–10⁴ × 38/η on a character LM's first steps) that no update ever sees.
   public func preconditioner(shapes: [[Int]]) -> [Tensor<Scalar>] {
     guard stepCount > 0 else { return shapes.map { Tensor(repeating: 1, shape: $0) } }
-    let c2 = Scalar(1 - Foundation.pow(beta2, Double(stepCount))), eps = Scalar(epsilon)
+    return Self.preconditioner(secondMoment: secondMoment, step: stepCount, beta2: beta2, epsilon: epsilon)
+  }
+
+  /// D = √(v/(1 − β2ᵗ)) + ε from a second moment v after `step` ≥ 1 steps, +∞ where v = 0 (see
+  /// `preconditioner(shapes:)`): also for a state saved by another program (`AdamState`).
+  public static func preconditioner(secondMoment: [Tensor<Scalar>], step: Int, beta2: Double, epsilon: Double) -> [Tensor<Scalar>] {
+    precondition(step >= 1, "Adam's preconditioner needs at least one step")
+    let c2 = Scalar(1 - Foundation.pow(beta2, Double(step))), eps = Scalar(epsilon)
     return secondMoment.map { v in
       Tensor(shape: v.shape) { d in
         v.withUnsafeBufferPointer { v in
