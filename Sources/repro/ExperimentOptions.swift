@@ -38,6 +38,9 @@ struct ExperimentOptions: ParsableArguments {
   @Flag(help: "Replace existing outputs even with a figure drawn from fewer (or no) stored runs.")
   var force = false
 
+  @Flag(help: "Runs trained now keep parameters, Adam state and measurement batch at every curvature measurement (results/…/<run>/checkpoints/) for repro hessian.")
+  var saveCheckpoints = false
+
   func validate() throws {
     if small, let scale, scale != "small" { throw ValidationError("--small conflicts with --scale \(scale)") }
     if let scale, ExperimentScale(rawValue: scale) == nil {
@@ -79,6 +82,7 @@ struct ExperimentOptions: ParsableArguments {
     o.overrides = overrides
     o.quiet = quiet
     o.force = force
+    o.saveCheckpoints = saveCheckpoints
     return o
   }
 }

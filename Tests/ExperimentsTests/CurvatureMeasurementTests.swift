@@ -164,3 +164,41 @@ struct CurvatureMeasurementTests {
     #expect(ok.inputs.shape == [1, 4] && ok.labels == [2, 3, 4, 5])
   }
 }
+
+@Suite("--save-checkpoints: any measured point re-measured by repro hessian")
+struct RunCheckpointTests {
+  static let haveData = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+
+  /// A tiny run with SGD and one with Adam keep their checkpoints; `repro hessian`'s measurement
+  /// of each saved point agrees with the λ1 (and preconditioned λ1) the run stored, within the
+  /// residual bounds both state.
+  @Test(.enabled(if: haveData, "dataset-fashion-mnist not installed"), arguments: [false, true])
+  func savedPointsMeasureAsDuringTraining(adam: Bool) throws {
+    var s = StabilitySweep.settings(for: .tiny, seed: 0)
+    s.steps = 12
+    s.midStep = 6
+    s.midSteps = [6]
+    var r = StabilitySweep.recipe(s, row: "resmlp-none", learningRate: 0.03, warmup: 0, seed: 0, trace: false)
+    if adam { r.optimizer = .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0); r.learningRate = 1e-3 }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-ckpt-\(getpid())-\(adam)").path
+    try? FileManager.default.removeItem(atPath: dir)
+    let outcome = try RecipeTrainer.train(r, dataDirectory: nil, progress: nil, metaInitCache: MetaInitCache(), checkpointDirectory: dir)
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+    #expect(files.contains("batch.safetensors") && files.contains("step-0.safetensors") && files.contains("step-6.safetensors"))
+    #expect(files.contains("step-6-adam.safetensors") == adam && !files.contains("step-0-adam.safetensors"))
+    let stored = try #require(outcome.measurement(at: 6))
+    var q = CurvatureRequest(model: "resmlp-none:tiny", checkpoint: dir + "/step-6.safetensors", batch: dir + "/batch.safetensors")
+    q.tolerance = 1e-5
+    let report = try CurvatureMeasurement.run(q)
+    let tol = 2e-3 * stored.lambda1
+    #expect(abs(report.eigenvalues.values[0].value - stored.lambda1) <= tol, "\(report.eigenvalues.values[0].value) vs \(stored.lambda1)")
+    if adam {
+      q.adamState = dir + "/step-6-adam.safetensors"
+      let pre = try CurvatureMeasurement.run(q)
+      let p = try #require(stored.preconditionedLambda1)
+      #expect(abs(pre.eigenvalues.values[0].value - p) <= 2e-3 * p, "\(pre.eigenvalues.values[0].value) vs \(p)")
+    }
+    let (_, metadata) = try Safetensors.read(path: dir + "/step-6.safetensors")
+    #expect(metadata["model"] == "resmlp-none:tiny" && metadata["step"] == "6")
+  }
+}

@@ -106,7 +106,7 @@ public struct Fig14: Experiment {
       : "\(r.row)_adam_eta=\(r.learningRate)_b1=\(Self.beta1(r))_\(Self.lossName(r.loss))"
   }
   public func execute(_ r: TrainingRecipe, settings: AdaptiveSettings, context: RunContext) throws -> TrainingOutcome {
-    try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
+    try RecipeTrainer.train(r, context: context)
   }
   public func summarize(_ o: TrainingOutcome) -> String {
     let p = o.measurements.compactMap(\.preconditionedLambda1)

@@ -8,10 +8,15 @@ public struct RunContext: Sendable {
   public let dataDirectory: String?
   /// Called with (step, loss) as training proceeds.
   public let progress: @Sendable (Int, Int, Double) -> Void
+  /// Where the run keeps its checkpoints at each curvature measurement (`--save-checkpoints`),
+  /// or nil.
+  public let checkpointDirectory: String?
 
-  public init(scale: ExperimentScale, dataDirectory: String?, progress: @escaping @Sendable (Int, Int, Double) -> Void = { _, _, _ in }) {
+  public init(scale: ExperimentScale, dataDirectory: String?, checkpointDirectory: String? = nil,
+              progress: @escaping @Sendable (Int, Int, Double) -> Void = { _, _, _ in }) {
     self.scale = scale
     self.dataDirectory = dataDirectory
+    self.checkpointDirectory = checkpointDirectory
     self.progress = progress
   }
 }

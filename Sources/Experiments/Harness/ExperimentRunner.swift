@@ -16,6 +16,9 @@ public struct RunOptions: Sendable {
   public var quiet = false
   /// Replace committed outputs even with a figure drawn from fewer runs (`--force`).
   public var force = false
+  /// Runs trained now keep their parameters (and optimizer state) at every curvature
+  /// measurement, and their measurement batch, under `<run>/checkpoints/` (`--save-checkpoints`).
+  public var saveCheckpoints = false
 
   public init() {}
 
@@ -156,7 +159,7 @@ public struct ExperimentRunner<E: Experiment> {
     Parallelism.setThreads(options.blasThreads)
     let queue = WorkQueue(count: pending.count)
     let experiment = self.experiment, store = self.store, scale = options.scale, dataDirectory = options.dataDirectory
-    let threads = options.blasThreads
+    let threads = options.blasThreads, saveCheckpoints = options.saveCheckpoints
     let work: @Sendable () -> Void = {
       while let i = queue.take() {
         let item = pending[i]
@@ -174,7 +177,9 @@ public struct ExperimentRunner<E: Experiment> {
             progress.finish(run: item.index, label: label + " (stored by another process)", seconds: 0, summary: "")
             continue
           }
-          let context = RunContext(scale: scale, dataDirectory: dataDirectory) { step, steps, loss in
+          let checkpoints = saveCheckpoints
+            ? store.directory(experiment: experiment.sweepID, scale: scale.rawValue, key: item.key).appendingPathComponent("checkpoints").path : nil
+          let context = RunContext(scale: scale, dataDirectory: dataDirectory, checkpointDirectory: checkpoints) { step, steps, loss in
             claim.touch()
             progress.step(run: item.index, label: label, step: step, steps: steps, loss: loss)
           }

@@ -72,7 +72,7 @@ public struct Fig5: Experiment {
       + (r.measurement.gradientQuotient == true ? "_gq" : "")
   }
   public func execute(_ r: TrainingRecipe, settings: InitSettings, context: RunContext) throws -> TrainingOutcome {
-    try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
+    try RecipeTrainer.train(r, context: context)
   }
   public func summarize(_ o: TrainingOutcome) -> String {
     var parts = [o.status.rawValue + (o.failureStep.map { " at step \($0)" } ?? "")]

@@ -76,7 +76,7 @@ public struct Table1: Experiment {
 
   public func label(_ r: TrainingRecipe) -> String { "\(r.row)_\(r.initMethod.rawValue)_eta=\(r.learningRate)_clip=\(r.clipNorm ?? 0)_seed=\(r.seed)" }
   public func execute(_ r: TrainingRecipe, settings: ClipSettings, context: RunContext) throws -> TrainingOutcome {
-    try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
+    try RecipeTrainer.train(r, context: context)
   }
   public func summarize(_ o: TrainingOutcome) -> String {
     let accs = o.evaluations.map(\.testAccuracy)

@@ -90,7 +90,7 @@ public struct Table2: Experiment {
     return "\(r.row)_adam_eta=\(r.learningRate)_w=\(r.warmup)_clip=\(r.clipNorm ?? 0)_s=\(r.seed)"
   }
   public func execute(_ r: TrainingRecipe, settings: Table2Settings, context: RunContext) throws -> TrainingOutcome {
-    try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
+    try RecipeTrainer.train(r, context: context)
   }
   public func summarize(_ o: TrainingOutcome) -> String {
     var parts = [o.status.rawValue + (o.failureStep.map { " at step \($0)" } ?? "")]

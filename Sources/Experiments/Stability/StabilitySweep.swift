@@ -284,7 +284,7 @@ extension StabilitySweepExperiment {
   }
   public func label(_ r: TrainingRecipe) -> String { StabilitySweep.label(r) }
   public func execute(_ r: TrainingRecipe, settings: StabilitySettings, context: RunContext) throws -> TrainingOutcome {
-    try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
+    try RecipeTrainer.train(r, context: context)
   }
 
   public func summarize(_ o: TrainingOutcome) -> String {

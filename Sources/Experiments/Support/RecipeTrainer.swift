@@ -59,9 +59,16 @@ public enum RecipeTrainer {
     try train(recipe, dataDirectory: dataDirectory, progress: progress, metaInitCache: .shared)
   }
 
-  /// `train` with MetaInit's results kept in `metaInitCache` (tests pass a fresh one).
+  /// Trains `recipe` as one run of a sweep: its data directory, progress and checkpoints from `context`.
+  public static func train(_ recipe: TrainingRecipe, context: RunContext) throws -> TrainingOutcome {
+    try train(recipe, dataDirectory: context.dataDirectory, progress: context.progress, metaInitCache: .shared,
+              checkpointDirectory: context.checkpointDirectory)
+  }
+
+  /// `train` with MetaInit's results kept in `metaInitCache` (tests pass a fresh one) and, with a
+  /// `checkpointDirectory`, the run's checkpoints at every curvature measurement (`RunCheckpoints`).
   static func train(_ recipe: TrainingRecipe, dataDirectory: String?, progress: ((Int, Int, Double) -> Void)?,
-                    metaInitCache: MetaInitCache) throws -> TrainingOutcome {
+                    metaInitCache: MetaInitCache, checkpointDirectory: String? = nil) throws -> TrainingOutcome {
     let problems = recipe.problems
     guard problems.isEmpty else { throw InvalidRecipe(problems: problems) }
     let (network, train, test) = try materials(recipe, dataDirectory: dataDirectory)
@@ -83,8 +90,18 @@ public enum RecipeTrainer {
     let initialized = DataDrivenInit.run(recipe, network: network, train: train, trainer: trainer, cache: metaInitCache)
     var quotients: [TrainingOutcome.StepValue] = []
     let quotientBatch = DataDrivenInit.randomBatch(like: train, count: DataDrivenInit.metaInitBatch, seed: recipe.seed &+ 3000)
-    let atMeasurement: ((Int, [Tensor<Float>]) -> Void)? = recipe.measurement.gradientQuotient == true ? { step, p in
-      quotients.append(.init(step: step, value: DataDrivenInit.metaInit.gradientQuotient(network: network, parameters: p, batch: quotientBatch)))
+    let checkpoints = try checkpointDirectory.map {
+      try RunCheckpoints(directory: $0, recipe: recipe, network: network, measurement: train.prefix(config.measurementExamples))
+    }
+    var checkpointError: Error?
+    let measuresQuotient = recipe.measurement.gradientQuotient == true
+    let atMeasurement: ((Int, [Tensor<Float>], AnyOptimizer<Float>) -> Void)? = measuresQuotient || checkpoints != nil ? { step, p, optimizer in
+      if measuresQuotient {
+        quotients.append(.init(step: step, value: DataDrivenInit.metaInit.gradientQuotient(network: network, parameters: p, batch: quotientBatch)))
+      }
+      do { try checkpoints?.write(step: step, learningRate: config.schedule(step), parameters: p, optimizer: optimizer) } catch {
+        if checkpointError == nil { checkpointError = error }
+      }
     } : nil
     let (record, finalParameters) = trainer.run(initialParameters: initialized?.parameters, progress: { step, loss in progress?(step, recipe.steps, loss) },
                                   atMeasurement: atMeasurement, failureStep: { rec in
@@ -92,6 +109,7 @@ public enum RecipeTrainer {
       let c = OutcomeRules.classify(losses: losses, initialLoss: losses.first ?? .nan, chanceLoss: chance, languageModel: language)
       return c.status == .collapsed ? c.failureStep : nil
     })
+    if let checkpointError { throw checkpointError }
     let losses = record.steps.map(\.loss)
     let initial = losses.first ?? .nan
     var outcome = TrainingOutcome(
@@ -100,7 +118,7 @@ public enum RecipeTrainer {
       initialization: initialized?.record,
       clippedFraction: recipe.clipNorm == nil || record.steps.isEmpty ? nil : Double(record.steps.filter(\.clipped).count) / Double(record.steps.count),
       midTrainingGradientNorm: quantile(sorted: record.steps[(record.steps.count / 4)..<(3 * record.steps.count / 4)].map(\.gradientNorm).filter(\.isFinite).sorted(), 0.5),
-      gradientQuotients: atMeasurement == nil ? nil : quotients, initialGradientNorm: record.steps.first?.gradientNorm)
+      gradientQuotients: measuresQuotient ? quotients : nil, initialGradientNorm: record.steps.first?.gradientNorm)
     if let d = record.divergence {
       outcome.status = .diverged
       outcome.failureStep = d.step

@@ -66,7 +66,7 @@ public struct Fig4: Experiment {
   public func runs(_ s: WarmupSettings) -> [TrainingRecipe] { s.runs }
   public func label(_ r: TrainingRecipe) -> String { "\(r.row)_eta=\(r.learningRate)_w=\(r.warmup)" }
   public func execute(_ r: TrainingRecipe, settings: WarmupSettings, context: RunContext) throws -> TrainingOutcome {
-    try RecipeTrainer.train(r, dataDirectory: context.dataDirectory, progress: context.progress)
+    try RecipeTrainer.train(r, context: context)
   }
 
   public func summarize(_ o: TrainingOutcome) -> String {

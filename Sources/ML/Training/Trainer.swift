@@ -21,10 +21,11 @@ public struct Trainer<S: TensorScalar> {
   /// carries the last λ1 measured at or before that step (`lastBeforeFailure`), from a
   /// scheduled measurement or the latest divergence snapshot before it, measured then.
   /// `initialParameters` replaces the network's own draw (a data-driven initialization's result);
-  /// `atMeasurement(step, θ)` sees the parameters at each scheduled λ1 measurement (a further
+  /// `atMeasurement(step, θ, optimizer)` sees the parameters (and the optimizer's state) at each
+  /// scheduled λ1 measurement (a further
   /// conditioning measure, such as MetaInit's gradient quotient, on the same schedule).
   public func run(initialParameters: [Tensor<S>]? = nil, progress: Progress? = nil,
-                  atMeasurement: ((Int, [Tensor<S>]) -> Void)? = nil, failureStep: ((TrainingRecord) -> Int?)? = nil)
+                  atMeasurement: ((Int, [Tensor<S>], AnyOptimizer<S>) -> Void)? = nil, failureStep: ((TrainingRecord) -> Int?)? = nil)
     -> (record: TrainingRecord, parameters: [Tensor<S>])
   {
     var params: [Tensor<S>] = initialParameters ?? network.initialParameters(seed: config.seed, scale: config.initScale)
@@ -65,7 +66,7 @@ public struct Trainer<S: TensorScalar> {
       if config.sharpness.contains(step) {
         if let m = measureSharpness(params, buffers, measurement, optimizer, shapes, step: step, eta: eta) {
           record.sharpness.append(m)
-          atMeasurement?(step, params)
+          atMeasurement?(step, params, optimizer)
         } else {
           diverge(step, .nonFiniteCurvature, eta)
           break
