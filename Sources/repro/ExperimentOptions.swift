@@ -96,6 +96,9 @@ func report(_ s: RunSummary) {
   for path in s.written where path.hasSuffix(".png") || path.hasSuffix(".md") && !path.hasSuffix("REPRODUCE.md") {
     print("  wrote \(path)")
   }
+  // Standard output is block-buffered in a log file: without this the summaries would come
+  // after every later experiment's progress lines (which go to standard error unbuffered).
+  fflush(stdout)
 }
 
 /// `repro <experiment> [options]`: any experiment of the registry by its id (`repro fig2

@@ -33,6 +33,12 @@ struct Hessian: ParsableCommand {
   @Option(help: "Parameters (safetensors).")
   var checkpoint: String?
 
+  @Option(help: "Instead of a checkpoint: the model's default initialization with this seed (the curvature at initialization, Fig 2's left panels).")
+  var initSeed: UInt64?
+
+  @Option(help: "With --init-seed: multiply every initial variable by this (the paper's 1.5× init).")
+  var initScale: Double = 1
+
   @Option(help: "Measurement batch (safetensors with x and y).")
   var batch: String?
 
@@ -100,9 +106,10 @@ struct Hessian: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    if !listParameters && (checkpoint == nil || batch == nil) {
-      throw ValidationError("--checkpoint and --batch are required (or --list-parameters)")
+    if !listParameters && ((checkpoint == nil) == (initSeed == nil) || batch == nil) {
+      throw ValidationError("give --batch and exactly one of --checkpoint and --init-seed (or --list-parameters)")
     }
+    guard initScale > 0 && initScale.isFinite else { throw ValidationError("--init-scale must be positive (got \(initScale))") }
     guard (1...1000).contains(top) else { throw ValidationError("--top must be in 1…1000 (got \(top))") }
     guard SpectrumEnd(rawValue: which) != nil else { throw ValidationError("--which must be largest, smallest or magnitude (got '\(which)')") }
     guard tolerance > 0 && tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1) (got \(tolerance))") }
@@ -134,7 +141,8 @@ struct Hessian: ParsableCommand {
       }
       return
     }
-    var r = CurvatureRequest(model: model, checkpoint: checkpoint ?? "", batch: batch ?? "")
+    var r = CurvatureRequest(model: model, checkpoint: checkpoint, batch: batch ?? "")
+    if let s = initSeed { r.initialization = (s, initScale) }
     r.loss = loss == "squared" ? .meanSquaredError : .crossEntropy(labelSmoothing: labelSmoothing)
     r.top = top
     r.which = SpectrumEnd(rawValue: which) ?? .largest
@@ -177,7 +185,7 @@ struct Hessian: ParsableCommand {
   static func text(_ r: CurvatureReport, written: [String]) -> String {
     var lines: [String] = []
     let op = r.preconditioner == nil ? "H" : "D^-1/2·H·D^-1/2"
-    lines.append("\(r.model): \(r.parameters) parameters, \(r.examples) examples\(r.chunk.map { " in chunks of \($0)" } ?? ""), loss \(r.loss), \(r.precision) products"
+    lines.append("\(r.model) at \(r.parameterSource): \(r.parameters) parameters, \(r.examples) examples\(r.chunk.map { " in chunks of \($0)" } ?? ""), loss \(r.loss), \(r.precision) products"
                  + (r.batchStatistics ? ", BatchNorm with batch statistics" : ""))
     if let p = r.preconditioner {
       lines.append("preconditioned by Adam's state \(p.file): step \(p.step), β2 \(p.beta2), ε \(p.eps)")

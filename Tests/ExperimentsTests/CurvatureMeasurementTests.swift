@@ -100,6 +100,20 @@ struct CurvatureMeasurementTests {
     #expect(b.chunk == 3)
   }
 
+  /// Without a checkpoint, the model's own initialization: the same as that initialization saved.
+  @Test func atInitializationEqualsTheSavedInitialization() throws {
+    let f = try Self.files(seed: 3)
+    var saved = CurvatureRequest(model: Self.spec, checkpoint: f.checkpoint, batch: f.batch)
+    saved.double = true
+    var atInit = CurvatureRequest(model: Self.spec, checkpoint: nil, batch: f.batch)
+    atInit.initialization = (3, 2)
+    atInit.double = true
+    let a = try CurvatureMeasurement.run(saved), b = try CurvatureMeasurement.run(atInit)
+    // The checkpoint holds the Float32 draw, the initialization is drawn in Float64.
+    #expect(abs(a.eigenvalues.values[0].value - b.eigenvalues.values[0].value) <= 1e-5 * abs(a.eigenvalues.values[0].value))
+    #expect(b.parameterSource == "initialization (seed 3, scale 2)")
+  }
+
   @Test func adamPreconditionedSharpness() throws {
     let f = try Self.files()
     var rng = SplitMix64(seed: 9)

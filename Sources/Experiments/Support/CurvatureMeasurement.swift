@@ -8,8 +8,11 @@ import Plotting
 /// D^-1/2·H·D^-1/2 when an optimizer state is given.
 public struct CurvatureRequest: Sendable {
   public var model: String
-  public var checkpoint: String
+  /// The parameters' file; nil: the model's own initialization (`initialization`).
+  public var checkpoint: String?
   public var batch: String
+  /// Without a checkpoint: the zoo's initialization with this seed, every variable times `initScale`.
+  public var initialization: (seed: UInt64, scale: Double) = (0, 1)
   public var loss: LossKind = .crossEntropy(labelSmoothing: 0)
   public var top = 1
   public var which: SpectrumEnd = .largest
@@ -32,7 +35,7 @@ public struct CurvatureRequest: Sendable {
     public init() {}
   }
 
-  public init(model: String, checkpoint: String, batch: String) {
+  public init(model: String, checkpoint: String?, batch: String) {
     self.model = model; self.checkpoint = checkpoint; self.batch = batch
   }
 }
@@ -40,6 +43,8 @@ public struct CurvatureRequest: Sendable {
 /// The measured values, as `repro hessian --json` prints them (README: its schema).
 public struct CurvatureReport: Codable, Sendable {
   public var model: String
+  /// The checkpoint file, or "initialization (seed S, scale α)".
+  public var parameterSource: String
   public var parameters: Int
   public var examples: Int
   public var chunk: Int?
@@ -104,7 +109,8 @@ public enum CurvatureMeasurement {
   static func run<S: TensorScalar>(_ r: CurvatureRequest, _: S.Type, _ progress: @escaping @Sendable (String) -> Void) throws -> CurvatureReport {
     let model = try CurvatureModel(parsing: r.model, loss: r.loss)
     let network = model.network
-    let params: [Tensor<S>] = try network.loadCheckpoint(from: r.checkpoint)
+    let params: [Tensor<S>] = try r.checkpoint.map { try network.loadCheckpoint(from: $0) }
+      ?? network.initialParameters(seed: r.initialization.seed, scale: r.initialization.scale)
     let batch: Batch<S> = try Batch.load(safetensors: r.batch, example: model.layout, classes: model.classes)
     var op = network.hessianOperator(parameters: params, buffers: network.initialBuffers(), batch: batch,
                                      ghostBatch: network.usesBatchStatistics ? r.chunk : nil, chunkExamples: r.chunk)
@@ -151,7 +157,8 @@ public enum CurvatureMeasurement {
     case .crossEntropy(let s): lossName = s > 0 ? "cross-entropy (label smoothing \(s))" : "cross-entropy"
     case .meanSquaredError: lossName = "squared error"
     }
-    return CurvatureReport(model: model.description, parameters: op.dimension, examples: batch.count, chunk: r.chunk, loss: lossName,
+    let source = r.checkpoint ?? "initialization (seed \(r.initialization.seed), scale \(StabilityClaims.fmt(r.initialization.scale)))"
+    return CurvatureReport(model: model.description, parameterSource: source, parameters: op.dimension, examples: batch.count, chunk: r.chunk, loss: lossName,
                            precision: r.double ? "float64" : "float32", batchStatistics: network.usesBatchStatistics,
                            preconditioner: preconditioner, eigenvalues: eigen, trace: trace, density: density)
   }
