@@ -98,7 +98,7 @@ func report(_ s: RunSummary) {
   }
   // Standard output is block-buffered in a log file: without this the summaries would come
   // after every later experiment's progress lines (which go to standard error unbuffered).
-  fflush(stdout)
+  fflush(nil)
 }
 
 /// `repro <experiment> [options]`: any experiment of the registry by its id (`repro fig2

@@ -120,3 +120,75 @@ struct SpectrumTests {
     expectClose(sld.weights.reduce(0, +), 1, rtol: 1e-12)
   }
 }
+
+/// Every mode on a tiny member of each family, against the eigendecomposition of its explicit
+/// Hessian (n products with the unit vectors, Float64).
+@Suite("Curvature modes on every family's explicit Hessian")
+struct FamilySpectrumTests {
+  static let images: Tensor<Double> = randomTensor([3, 6, 6, 1], seed: 81)
+  static let imageBatch = Batch(inputs: images, labels: [2, 0, 1])
+
+  static func member(_ name: String) -> (Network, Batch<Double>) {
+    switch name {
+    case "resmlp":
+      return (Network { ResidualMLP(.init(inputs: 36, width: 3, hiddenWidth: 4, blocks: 2, classes: 3, normalization: .none), registry: &$0) }, imageBatch)
+    case "resmlp-bn":
+      return (Network { ResidualMLP(.init(inputs: 36, width: 3, hiddenWidth: 4, blocks: 2, classes: 3, normalization: .batchNorm), registry: &$0) }, imageBatch)
+    case "cnn":
+      return (Network { SmallCNN(inputChannels: 1, classes: 3, channels: (2, 2, 3), registry: &$0) }, imageBatch)
+    case "wrn":
+      return (Network { WideResNet(.init(depth: 10, widen: 1, baseWidth: 1, inputChannels: 1, classes: 3, normalization: .none), registry: &$0) }, imageBatch)
+    case "resnet":
+      return (Network { ResNet(ModelFamilyTests.tinyResNet(.preActivation, .basic, .batchNorm), registry: &$0) }, imageBatch)
+    case "densenet":
+      return (Network { DenseNet(.init(inputChannels: 1, classes: 3, growthRate: 2, blocks: [1, 1], normalization: .none), registry: &$0) }, imageBatch)
+    default:
+      let config = TransformerLM.Configuration(vocabulary: 5, context: 4, width: 4, layers: 1, heads: 2, mlpWidth: 6)
+      let x: Tensor<Double> = Tensor(shape: [2, 4], scalars: [1, 2, 3, 4, 0, 2, 4, 1])
+      return (Network { TransformerLM(config, registry: &$0) }, Batch(inputs: x, labels: [2, 3, 4, 0, 2, 4, 1, 3]))
+    }
+  }
+
+  @Test(arguments: ["resmlp", "resmlp-bn", "cnn", "wrn", "resnet", "densenet", "lm"])
+  func everyMode(family: String) throws {
+    let (network, batch) = Self.member(family)
+    let params = randomParameters(network, seed: 5, std: 0.7)
+    let op = network.hessianOperator(parameters: params, buffers: network.initialBuffers(), batch: batch)
+    let n = op.dimension
+    var h = [Double](repeating: 0, count: n * n)
+    for j in 0..<n {
+      var e = [Double](repeating: 0, count: n)
+      e[j] = 1
+      let col = op(e)
+      for i in 0..<n { h[i * n + j] = col[i] }
+    }
+    for i in 0..<n { for j in 0..<i { let s = (h[i * n + j] + h[j * n + i]) / 2; h[i * n + j] = s; h[j * n + i] = s } }
+    let dense = try LAPACK.symmetricEigenvalues(h, n: n)
+    let scale = max(abs(dense.first!), abs(dense.last!))
+    for which in SpectrumEnd.allCases {
+      let (r, converged, _) = try eigenpairsToTolerance(op, k: 2, which: which, tolerance: 1e-6, iterations: 20, maxIterations: n, seed: 3)
+      let expected = which == .largest ? [dense[n - 1], dense[n - 2]] : which == .smallest ? [dense[0], dense[1]]
+        : Array(dense.sorted { abs($0) > abs($1) }.prefix(2))
+      for (pair, e) in zip(r.eigenpairs, expected) {
+        #expect(abs(pair.value - e) <= 1e-6 * scale, "\(family) \(which): \(pair.value) vs \(e)")
+      }
+      #expect(converged.allSatisfy { $0 } || r.iterations == n, "\(family) \(which)")
+    }
+    let t = try hutchinsonTrace(op, probes: 200, seed: 4)
+    #expect(abs(t.value - dense.reduce(0, +)) <= 3.5 * (t.standardError ?? 0) + 1e-9 * scale, "\(family) trace")
+    let sld = try stochasticLanczosQuadrature(op, probes: 8, iterations: n, seed: 6)
+    expectClose(sld.weights.reduce(0, +), 1, rtol: 1e-10)
+    // Full-length runs: every node is an eigenvalue, and the measure follows the eigenvalue
+    // histogram (Kolmogorov distance ≤ 0.25 with 8 probes).
+    for node in sld.nodes { #expect(dense.contains { abs($0 - node) <= 1e-6 * scale }, "\(family) node \(node)") }
+    // Compared between eigenvalues (midpoints of gaps wider than the tolerance), so a cluster such
+    // as the many zero eigenvalues of a ReLU network is counted whole on both sides.
+    let gaps = (1..<n).filter { dense[$0] - dense[$0 - 1] > 1e-4 * scale }
+    for q in [0.25, 0.5, 0.75] {
+      guard let i = gaps.min(by: { abs(Double($0) - q * Double(n)) < abs(Double($1) - q * Double(n)) }) else { continue }
+      let t = (dense[i - 1] + dense[i]) / 2
+      let empirical = Double(i) / Double(n)
+      #expect(abs(sld.cumulative(t) - empirical) <= 0.25, "\(family) CDF near the \(q) quantile")
+    }
+  }
+}
