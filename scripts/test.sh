@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 swift build -c release --product repro
 swift test
 .build/release/repro check
+bash scripts/cli-errors.sh

@@ -103,6 +103,10 @@ struct AdaptiveExperimentTests {
     let s: [Double] = [1, 2, 3, 4]
     #expect(quantile(sorted: s, 0.25) == 1.75 && quantile(sorted: s, 0.5) == 2.5 && quantile(sorted: s, 0.75) == 3.25)
     #expect(quantile(sorted: [7], 0.5) == 7 && quantile(sorted: [], 0.5) == nil)
+    // At a sample the sample, even beside an infinite neighbour (not 0·∞ = NaN); between a
+    // finite and an infinite one, infinite.
+    #expect(quantile(sorted: [430, 580, .infinity], 0.5) == 580)
+    #expect(quantile(sorted: [430, .infinity], 0.5) == .infinity)
   }
 
   @Test func aRunIsAnalyzedFromTheFirstMeasurementAtNineTenthsOfItsThreshold() throws {

@@ -29,6 +29,9 @@ struct Toy: Experiment {
   var followUp = false
   /// With a second figure ("roots") drawn from the same data.
   var extraFigure = false
+  /// An adaptive search of this many follow-ups, one per round: 100, 101, … each chosen only
+  /// once the ones before it are stored (as fig6 walks an η grid).
+  var chain = 0
   let id = "toy"
   let title = "Squares"
   let paperReference = "none"
@@ -39,8 +42,13 @@ struct Toy: Experiment {
   func label(_ r: Int) -> String { "x=\(r)" }
   func followUpRuns(_ s: ToySettings, results: [(run: Int, outcome: Int)]) -> [Int] {
     // Listed twice, as two rules picking one run would: trained and drawn once.
-    followUp ? [100 + (results.map(\.run).max() ?? 0), 100 + (results.map(\.run).max() ?? 0)] : []
+    if chain > 0 {
+      let done = results.filter { $0.run >= 100 }.count
+      return Array(100...(100 + min(done, chain - 1)))
+    }
+    return followUp ? [100 + (results.map(\.run).max() ?? 0), 100 + (results.map(\.run).max() ?? 0)] : []
   }
+  func followUpRounds(_ s: ToySettings) -> Int { chain > 0 ? 10 : 1 }
   func execute(_ r: Int, settings: ToySettings, context: RunContext) throws -> Int {
     try log.record(r)
     return r * r
@@ -94,6 +102,23 @@ struct RunnerTests {
     let again = try ExperimentRunner(Toy(log: log, followUp: true), options: options(root)).run()
     #expect(again.runsTrained == 0 && log.executed.count == 7)
     #expect(try ExperimentRunner(Toy(log: log, followUp: true), options: options(root)).render().runsPresent == 7)
+  }
+
+  @Test func followUpRoundsEachSeeTheRoundsBeforeAndResumeAfterAKill() throws {
+    let root = tempRoot()
+    let log = ExecutionLog()
+    log.failAt = 101  // killed in the second round
+    #expect(throws: ExecutionLog.Killed.self) { _ = try ExperimentRunner(Toy(log: log, chain: 3), options: options(root)).run() }
+    #expect(log.executed == [0, 1, 2, 3, 4, 5, 100])
+    log.failAt = nil
+    let s = try ExperimentRunner(Toy(log: log, chain: 3), options: options(root)).run()
+    // Round 1 finds 100 stored and chooses 101; round 2 chooses 102; round 3 nothing new.
+    #expect(log.executed == [0, 1, 2, 3, 4, 5, 100, 101, 102])
+    #expect(s.runsPresent == 9 && s.runsTotal == 9 && s.runsTrained == 2)
+    // render replays the rounds from the store alone.
+    let r = try ExperimentRunner(Toy(log: log, chain: 3), options: options(root)).render()
+    #expect(r.runsPresent == 9 && r.runsTotal == 9)
+    #expect(try ExperimentRunner(Toy(log: log, chain: 3), options: options(root)).run().runsTrained == 0)
   }
 
   @Test func resumesAfterAKillMidSweep() throws {

@@ -49,6 +49,11 @@ public protocol Experiment: Sendable {
   /// Runs chosen from the stored results of `runs` by a stated rule (Fig 3's lettered runs,
   /// traced in detail): trained once every run of `runs` is stored, keyed like any other run.
   func followUpRuns(_ settings: Settings, results: [(run: Run, outcome: Outcome)]) -> [Run]
+  /// How many times `followUpRuns` is asked again, each time with the results of the follow-up
+  /// runs so far as well (an adaptive search: fig6 walks each η grid down one run per round).
+  /// With more than one round, `followUpRuns` must list every follow-up chosen before as well
+  /// as the new ones; the rounds end early when it chooses nothing new. Default 1.
+  func followUpRounds(_ settings: Settings) -> Int
   func label(_ run: Run) -> String
   func execute(_ run: Run, settings: Settings, context: RunContext) throws -> Outcome
   /// One line for the progress log.
@@ -69,6 +74,7 @@ extension Experiment {
   public var sweepID: String { id }
   public func validate(_ settings: Settings) throws {}
   public func followUpRuns(_ settings: Settings, results: [(run: Run, outcome: Outcome)]) -> [Run] { [] }
+  public func followUpRounds(_ settings: Settings) -> Int { 1 }
   public func additionalFigures(_ data: FigureData, caption: String) -> [(suffix: String, figure: Figure)] { [] }
 }
 

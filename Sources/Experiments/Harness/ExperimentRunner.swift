@@ -103,13 +103,35 @@ public struct ExperimentRunner<E: Experiment> {
     let primary = try stored(all)
     var followUps: [E.Run] = []
     if primary.results.count == all.count {
-      followUps = experiment.followUpRuns(settings, results: primary.results)
-      trained += try train(followUps, settings: settings, shard: .whole)
+      let chosen = try self.followUps(settings: settings, primary: primary.results, train: true)
+      followUps = chosen.runs
+      trained += chosen.trained
     }
     var summary = try render(settings: settings, all: all + followUps)
     summary.runsTrained = trained
     summary.wallSeconds = Date().timeIntervalSince(start)
     return summary
+  }
+
+  /// The follow-up runs chosen from the complete primary results, round after round
+  /// (`Experiment.followUpRounds`): each round sees the stored results of the rounds before, and
+  /// with `train` its missing runs are trained before the next round chooses.
+  func followUps(settings: E.Settings, primary: [(run: E.Run, outcome: E.Outcome)], train: Bool) throws
+    -> (runs: [E.Run], trained: Int)
+  {
+    var runs: [E.Run] = []
+    var trained = 0
+    var results = primary
+    for round in 0..<max(1, experiment.followUpRounds(settings)) {
+      let next = experiment.followUpRuns(settings, results: results)
+      let before = try Set(runs.map(key))
+      if round > 0, try Set(next.map(key)) == before { break }
+      runs = next
+      // Each round trains (and lists in the log) only the runs it added.
+      if train { trained += try self.train(try next.filter { !before.contains(try key($0)) }, settings: settings, shard: .whole) }
+      results = primary + (try stored(next).results)
+    }
+    return (runs, trained)
   }
 
   /// Trains this shard's runs of `all` that are not stored yet; returns how many it trained.
@@ -208,7 +230,7 @@ public struct ExperimentRunner<E: Experiment> {
     let settings = try resolvedSettings()
     let all = experiment.runs(settings)
     let primary = try stored(all)
-    let followUps = primary.results.count == all.count ? experiment.followUpRuns(settings, results: primary.results) : []
+    let followUps = primary.results.count == all.count ? try self.followUps(settings: settings, primary: primary.results, train: false).runs : []
     if !options.quiet {
       let missingFollowUps = try followUps.count - stored(followUps).results.count
       let hint = "run `\(options.commandLine(experiment.id))` (any shard, or unsharded) to train them"

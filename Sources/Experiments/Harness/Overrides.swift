@@ -62,6 +62,17 @@ public struct ConfigField<C> {
     }, get: { $0[keyPath: kp].joined(separator: ",") })
   }
 
+  /// One name accepted by `valid`.
+  public static func string(_ name: String, _ kp: WritableKeyPath<C, String>, expected: String,
+                            valid: @escaping (String) -> Bool) -> ConfigField {
+    ConfigField(name: name, expected: expected, set: { c, v in
+      let x = v.trimmingCharacters(in: .whitespaces)
+      guard valid(x) else { return false }
+      c[keyPath: kp] = x
+      return true
+    }, get: { $0[keyPath: kp] })
+  }
+
   public static func string(_ name: String, _ kp: WritableKeyPath<C, String>, allowed: [String]) -> ConfigField {
     ConfigField(name: name, expected: "one of \(allowed.joined(separator: ", "))", set: { c, v in
       guard allowed.contains(v) else { return false }

@@ -43,7 +43,7 @@ public struct AnyExperiment: Sendable {
 
 public enum ExperimentRegistry {
   /// Every experiment, in the order `repro all` runs them.
-  public static let all: [AnyExperiment] = [AnyExperiment(Fig1()), AnyExperiment(Fig2()), AnyExperiment(Fig3()), AnyExperiment(Fig4()), AnyExperiment(Fig5()), AnyExperiment(Fig14()), AnyExperiment(Table1()), AnyExperiment(Table2())]
+  public static let all: [AnyExperiment] = [AnyExperiment(Fig1()), AnyExperiment(Fig2()), AnyExperiment(Fig3()), AnyExperiment(Fig4()), AnyExperiment(Fig5()), AnyExperiment(Fig6()), AnyExperiment(Fig14()), AnyExperiment(Table1()), AnyExperiment(Table2())]
 
   public static func named(_ id: String) throws -> AnyExperiment {
     guard let e = all.first(where: { $0.id == id }) else {

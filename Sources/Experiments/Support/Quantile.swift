@@ -4,5 +4,8 @@ func quantile(sorted s: [Double], _ q: Double) -> Double? {
   guard !s.isEmpty else { return nil }
   let pos = q * Double(s.count - 1)
   let lo = Int(pos), hi = min(lo + 1, s.count - 1)
-  return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+  let f = pos - Double(lo)
+  // At a sample (f = 0) the value is that sample: an infinite neighbour (fig6's seed that never
+  // reached its target) must not turn 0·∞ into NaN.
+  return f == 0 ? s[lo] : s[lo] + (s[hi] - s[lo]) * f
 }

@@ -77,13 +77,14 @@ public enum RecipeTrainer {
       throw InvalidRecipe(problems: ["batch size \(batch) exceeds the \(train.count) training examples the data set has"])
     }
     let m = recipe.measurement
-    let config = TrainingConfig(
+    var config = TrainingConfig(
       steps: recipe.steps, batchSize: batch, schedule: recipe.schedule, optimizer: recipe.optimizer, clipNorm: recipe.clipNorm,
       seed: recipe.seed, initScale: recipe.initScale, sharpness: m.schedule, lanczosIterations: m.lanczosIterations,
       lanczosTolerance: m.lanczosTolerance, divergenceSnapshots: m.snapshots,
       measurementExamples: min(recipe.data.measurementExamples, train.count),
       evalEvery: recipe.evalEvery > 0 ? recipe.evalEvery : recipe.steps, divergenceLoss: 1e4,
       targetAccuracy: recipe.targetAccuracy, ghostBatch: m.ghostBatch ?? batch)
+    config.stopAtTarget = recipe.targetAccuracy != nil
     let chance = labelEntropy(train)
     let language = recipe.isLanguageModel || recipe.isTranslationModel
     let trainer = Trainer(network: network, config: config, train: train, test: test)

@@ -38,7 +38,8 @@ public struct TrainingRecipe: Hashable, Sendable {
   public var measurement: MeasurementPlan
   /// Evaluate on the test set every this many steps (and at the end); 0: at the end only.
   public var evalEvery: Int = 0
-  /// Record the first evaluation at which test accuracy reaches this (steps to target).
+  /// Steps to target: the run ends at the first evaluation whose test accuracy reaches this
+  /// (`TrainingOutcome.stepsToTarget`); nil: it trains all its steps.
   public var targetAccuracy: Double?
   public var seed: UInt64
 

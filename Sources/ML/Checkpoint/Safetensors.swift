@@ -5,6 +5,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
   case missingFile(String)
   case unreadable(String, reason: String)
   case corrupt(String, reason: String)
+  /// A well-formed file whose content the model cannot take (no examples, a label out of range,
+  /// a non-finite value): not called corrupt, since the file itself is fine.
+  case invalidContent(String, reason: String)
   case unknownTensor(file: String, name: String, expected: [String])
   case missingTensor(file: String, name: String)
   case shapeMismatch(file: String, name: String, expected: [Int], found: [Int])
@@ -15,6 +18,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case .missingFile(let f): return "\(f): no such file"
     case .unreadable(let f, let r): return "\(f): cannot read (\(r))"
     case .corrupt(let f, let r): return "\(f): not a valid safetensors file (\(r))"
+    case .invalidContent(let f, let r): return "\(f): \(r)"
     case .unknownTensor(let f, let n, let e):
       let list = e.count > 12 ? e.prefix(12).joined(separator: ", ") + ", …" : e.joined(separator: ", ")
       return "\(f): unknown parameter '\(n)' (expected names: \(list))"
@@ -268,7 +272,7 @@ extension Network {
         throw CheckpointError.shapeMismatch(file: path, name: spec.name, expected: spec.shape, found: e.shape)
       }
       let t: Tensor<S> = try e.floats(file: path, name: spec.name)
-      guard t.isFinite else { throw CheckpointError.corrupt(path, reason: "'\(spec.name)' holds NaN or infinity") }
+      guard t.isFinite else { throw CheckpointError.invalidContent(path, reason: "'\(spec.name)' holds NaN or infinity") }
       return t
     }
   }
@@ -313,7 +317,7 @@ extension Batch {
     guard x.shape.count >= 1, accepted.contains(x.shape) else {
       throw CheckpointError.shapeMismatch(file: path, name: "x", expected: [n] + shape, found: x.shape)
     }
-    guard n > 0 else { throw CheckpointError.corrupt(path, reason: "the batch holds no examples (x has shape \(x.shape))") }
+    guard n > 0 else { throw CheckpointError.invalidContent(path, reason: "the batch holds no examples (x has shape \(x.shape))") }
     let labelShape: [Int]
     if case .tokens(let t) = example { labelShape = [n, t] } else { labelShape = [n] }
     guard y.shape == labelShape else {
@@ -321,7 +325,7 @@ extension Batch {
     }
     let labels = try y.integers(file: path, name: "y")
     if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
-      throw CheckpointError.corrupt(path, reason: "label \(bad) in y is outside 0..<\(classes)")
+      throw CheckpointError.invalidContent(path, reason: "label \(bad) in y is outside 0..<\(classes)")
     }
     let inputs: Tensor<S>
     if case .tokens = example {
@@ -331,14 +335,14 @@ extension Batch {
       }
       let ids = try x.integers(file: path, name: "x")
       if let bad = ids.first(where: { $0 < 0 || $0 >= classes }) {
-        throw CheckpointError.corrupt(path, reason: "token id \(bad) in x is outside 0..<\(classes)")
+        throw CheckpointError.invalidContent(path, reason: "token id \(bad) in x is outside 0..<\(classes)")
       }
       inputs = Tensor(shape: [n] + shape, scalars: ids.map { S($0) })
     } else {
       let t: Tensor<S> = try x.floats(file: path, name: "x")
       inputs = t.reshaped([n] + shape)
     }
-    guard inputs.isFinite else { throw CheckpointError.corrupt(path, reason: "x holds NaN or infinity") }
+    guard inputs.isFinite else { throw CheckpointError.invalidContent(path, reason: "x holds NaN or infinity") }
     return Batch(inputs: inputs, labels: labels)
   }
 }

@@ -96,6 +96,7 @@ public struct Trainer<S: TensorScalar> {
         record.evals.append(e)
         if record.stepsToTarget == nil, let target = config.targetAccuracy, e.testAccuracy >= target {
           record.stepsToTarget = step + 1
+          if config.stopAtTarget { break }
         }
       }
     }

@@ -52,6 +52,8 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
   public var divergenceLoss: Double
   /// Record the first evaluation step whose test accuracy reaches this.
   public var targetAccuracy: Double?
+  /// End the run at that evaluation (steps-to-target sweeps: the steps after it are not needed).
+  public var stopAtTarget = false
   /// BatchNorm networks: λ1 is the curvature of the mean loss over ghost batches of this many
   /// measurement examples, each with its own batch statistics (`Network.hessianOperator`); nil
   /// normalizes over the whole measurement set.
