@@ -42,7 +42,7 @@ struct Fig1Tests {
   @Test func f1FailsWhenOneFixDoesNot() {
     let c = Fig1.f1(Self.data(failing: ["resmlp-fixup"]))
     #expect(!c.holds)
-    #expect(c.measured.contains("Fixup (flatter init): trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1); trains where plain fails at η = none"))
+    #expect(c.measured.contains("Fixup (flatter init): trains up to η = 0.3 (1/1 seeds), fails at η = 3 (1/1); trains at none of the η where plain fails (3)"))
   }
 
   @Test func f1FailsWhenThePlainModelNeverFails() {

@@ -260,7 +260,7 @@ public struct Fig6: Experiment {
     parts.append("its best η is the largest non-divergent η at \(pinned.count) of \(d.batchSizes.count) batch sizes ("
       + d.batchSizes.map { b in
         let c = d.cell(high, b)
-        return "\(b): best \(c?.best.map { fmt($0.learningRate) } ?? "not reached"), largest stable \(c?.largestStable.map(fmt) ?? "none")"
+        return "\(b): best \(c?.best.map { fmt($0.learningRate) } ?? "not reached"), largest stable \(c?.largestStable.map(fmt) ?? "none: every η tried failed")"
       }.joined(separator: "; ") + ")" + (pinnedOK ? "" : " ✗"))
     if !d.missing.isEmpty { parts.append("missing: " + d.missing.joined(separator: ", ")) }
     return ClaimOutcome(
@@ -406,7 +406,7 @@ public struct Fig6: Experiment {
         let tried = c.points.reversed().map { p in fmt(p.learningRate) + ": " + Self.describe(p) }
         rows.append([b == d.batchSizes.first ? variantLabel(d, k) : "", "\(b)", c.best.map { fmt($0.learningRate) } ?? "–",
                      c.best?.stepsToTarget.map { "\($0)" } ?? "not reached", n[b].map { String(format: "%.3f", $0) } ?? "–",
-                     c.largestStable.map(fmt) ?? "none", c.bestIsLargestStable ? "yes" : "no", tried.joined(separator: "; ")])
+                     c.largestStable.map(fmt) ?? "every η tried failed", c.bestIsLargestStable ? "yes" : "no", tried.joined(separator: "; ")])
       }
     }
     var out = "Steps to \(Int((100 * d.targetAccuracy).rounded())) % test accuracy (warmup \(d.warmup) steps, then constant η; η tried from the top of the grid down; the median over seeds, a seed that did not reach the target counting as infinitely slow, with each seed's in brackets; ✕ failed):\n\n"

@@ -92,8 +92,9 @@ public struct Fig1: StabilitySweepExperiment {
     for m in all.dropFirst() {
       let unlocked = plainFails.filter { StabilityClaims.cell(d.points, model: m.model, eta: $0, warmup: m.warmup)?.trains ?? false }
       if unlocked.isEmpty { holds = false }
-      let at = unlocked.isEmpty ? "none" : unlocked.map(fmt).joined(separator: ", ")
-      parts.append("\(m.label): \(StabilityClaims.boundary(d.points, model: m.model, warmup: m.warmup).text); trains where plain fails at η = \(at)")
+      let at = unlocked.isEmpty ? "trains at none of the η where plain fails (\(plainFails.map(fmt).joined(separator: ", ")))"
+        : "trains where plain fails at η = " + unlocked.map(fmt).joined(separator: ", ")
+      parts.append("\(m.label): \(StabilityClaims.boundary(d.points, model: m.model, warmup: m.warmup).text); \(at)")
     }
     if plainFails.isEmpty { parts.append("the plain model fails at no η of the grid") }
     if d.warmup == 0 { parts.append("no warmup in the grid") }

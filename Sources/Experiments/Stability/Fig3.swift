@@ -160,7 +160,7 @@ public struct Fig3: StabilitySweepExperiment {
       }
       if ok { shown.append("\(r.letter) \(what)") } else { notShown.append("\(r.letter) \(what)") }
     }
-    var measured = ["shown: " + (shown.isEmpty ? "none" : shown.joined(separator: "; "))]
+    var measured = [shown.isEmpty ? "no lettered run shows its behaviour" : "shown: " + shown.joined(separator: "; ")]
     if !notShown.isEmpty { measured.append("not shown: " + notShown.joined(separator: "; ")) }
     if !d.missing.isEmpty { measured.append("no run: " + d.missing.joined(separator: "; ")) }
     out.append(ClaimOutcome(

@@ -109,7 +109,7 @@ public enum StabilityClaims {
     let lm = { (m: String) in ModelCatalog.isLanguageModel(ModelCatalog.variant(m).id) }
     let within = kendall(rows) { family($0) == family($1) }
     let across = kendall(rows) { family($0) != family($1) && lm($0) == lm($1) }
-    let listing = rows.map { "\($0.model) \(fmt($0.lambda))/\($0.eta == 0 ? "none" : fmt($0.eta))" }.joined(separator: ", ")
+    let listing = rows.map { "\($0.model) \(fmt($0.lambda))/\($0.eta == 0 ? "trains at no η" : fmt($0.eta))" }.joined(separator: ", ")
     let shown = within.exceptions.prefix(4).joined(separator: "; ") + (within.exceptions.count > 4 ? "; …" : "")
     return ClaimOutcome(
       id: "C2", statement: "Models with higher initial loss curvature tend to diverge at smaller learning rates.",
@@ -183,9 +183,12 @@ public enum StabilityClaims {
       id: "C4", statement: "Several models diverge despite starting out in a region where λ1 < 2/η.",
       check: "a failed run whose λ1 at init is below 2/η (peak η)",
       holds: !cases.isEmpty,
-      measured: cases.isEmpty ? "none" : "\(cases.count), e.g. " + cases.prefix(4).map {
-        "\($0.model) η = \(fmt($0.learningRate)) w = \($0.warmup): λ1₀·η/2 = \(fmt($0.lambda0 * $0.learningRate / 2)), \($0.status.rawValue) at step \($0.failureStep.map(String.init) ?? "?")"
-      }.joined(separator: "; "))
+      measured: cases.isEmpty
+        ? "no failed run started below 2/η (of \(points.filter(\.status.failed).count) failed runs)"
+        : "\(cases.count) failed runs started below 2/η, e.g. " + cases.prefix(4).map {
+          "\($0.model) η = \(fmt($0.learningRate)) w = \($0.warmup): λ1₀·η/2 = \(fmt($0.lambda0 * $0.learningRate / 2)), \($0.status.rawValue)"
+            + ($0.failureStep.map { " at step \($0)" } ?? " (its failure step was not recorded)")
+        }.joined(separator: "; "))
   }
 
   // MARK: Drift

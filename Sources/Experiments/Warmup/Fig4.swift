@@ -138,7 +138,7 @@ public struct Fig4: Experiment {
       let ordered = (failed.max() ?? -1) < (trained.min() ?? .max)
       let ok = noWarmupFails && longestTrains && ordered && p.missing.isEmpty
       if !ok { holds = false }
-      parts.append("\(ModelCatalog.title(p.model)) at η = \(f(p.learningRate)): fail \(failed.isEmpty ? "none" : failed.map(String.init).joined(separator: ", ")), train \(trained.isEmpty ? "none" : trained.map(String.init).joined(separator: ", "))"
+      parts.append("\(ModelCatalog.title(p.model)) at η = \(f(p.learningRate)): \(failed.isEmpty ? "no warmup fails" : "warmups " + failed.map(String.init).joined(separator: ", ") + " fail"), \(trained.isEmpty ? "no warmup trains" : "warmups " + trained.map(String.init).joined(separator: ", ") + " train")"
         + (sorted.contains { $0.status == .underTrained } ? ", under-trained \(sorted.filter { $0.status == .underTrained }.map(\.warmup))" : "")
         + (ok ? "" : " ✗"))
     }
