@@ -93,8 +93,9 @@ func report(_ s: RunSummary) {
   for c in s.claims {
     print("  \(c.id) \(c.holds ? "holds" : "does NOT hold"): \(c.measured)")
   }
-  for path in s.written where path.hasSuffix(".png") || path.hasSuffix(".md") && !path.hasSuffix("REPRODUCE.md") {
-    print("  wrote \(path)")
+  // Every output: figures (PNG and SVG), data, table, and the experiment's REPRODUCE.md section.
+  for path in s.written {
+    print("  wrote \(path)" + (path.hasSuffix("REPRODUCE.md") ? " (section \(s.experiment))" : ""))
   }
   // Standard output is block-buffered in a log file: without this the summaries would come
   // after every later experiment's progress lines (which go to standard error unbuffered).
@@ -123,8 +124,24 @@ struct All: ParsableCommand {
   @OptionGroup var options: ExperimentOptions
 
   func run() throws {
-    let o = try options.runOptions()
-    for e in ExperimentRegistry.all { report(try e.run(o)) }
+    var o = try options.runOptions()
+    let experiments = ExperimentRegistry.all
+    let overall = OverallProgress(experiments.map { .init(id: $0.id, estimate: $0.estimatedSeconds(o.scale)) })
+    o.overall = overall
+    let start = Date()
+    var summaries: [RunSummary] = []
+    for (k, e) in experiments.enumerated() {
+      overall.begin(k)
+      let estimate = e.estimatedSeconds(o.scale).map { "estimated \(OverallProgress.duration($0)) on 2 cores" } ?? "unmeasured"
+      // A header before its runs (standard error, with the progress lines), and the overall ETA.
+      FileHandle.standardError.write(Data("\(overall.prefix()) \(e.id): \(e.title) (\(e.paperReference)), \(estimate)\n".utf8))
+      let s = try e.run(o)
+      overall.end(k, seconds: s.wallSeconds)
+      report(s)
+      summaries.append(s)
+    }
+    print(RunSummary.closing(summaries, seconds: Date().timeIntervalSince(start)))
+    fflush(nil)
   }
 }
 

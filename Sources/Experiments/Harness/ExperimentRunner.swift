@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
   /// Runs trained now keep their parameters (and optimizer state) at every curvature
   /// measurement, and their measurement batch, under `<run>/checkpoints/` (`--save-checkpoints`).
   public var saveCheckpoints = false
+  /// `repro all`'s position across experiments, shown on every progress line (nil otherwise).
+  public var overall: OverallProgress?
 
   public init() {}
 
@@ -55,6 +57,25 @@ public struct RunSummary: Sendable {
   public var wallSeconds: Double
   public var claims: [ClaimOutcome]
   public var written: [String]
+}
+
+extension RunSummary {
+  /// The closing summary of `repro all`: each experiment's claims with their verdicts, then
+  /// every file written, each once.
+  public static func closing(_ summaries: [RunSummary], seconds: Double) -> String {
+    var lines = ["", "repro all: \(summaries.count) experiments, \(summaries.map(\.runsTrained).reduce(0, +)) runs trained now, \(OverallProgress.duration(seconds))"]
+    let claims = summaries.flatMap(\.claims)
+    lines.append("claims: \(claims.filter(\.holds).count) of \(claims.count) hold at this scale")
+    for s in summaries {
+      let each = s.claims.map { "\($0.id) \($0.holds ? "holds" : "does not hold")" }.joined(separator: ", ")
+      lines.append("  \(s.experiment): \(each.isEmpty ? "no claims" : each)")
+    }
+    var seen = Set<String>()
+    let files = summaries.flatMap(\.written).filter { seen.insert($0).inserted }
+    lines.append("files written (\(files.count)):")
+    lines += files.map { "  \($0)" }
+    return lines.joined(separator: "\n")
+  }
 }
 
 /// Runs an experiment's sweep (the runs of this shard missing from the store, `jobs` at a
@@ -138,7 +159,7 @@ public struct ExperimentRunner<E: Experiment> {
   func train(_ all: [E.Run], settings: E.Settings, shard: Shard? = nil) throws -> Int {
     if all.isEmpty { return 0 }
     let mine = (shard ?? options.shard).select(Array(all.enumerated()))
-    let progress = ProgressReporter(total: mine.count, quiet: options.quiet)
+    let progress = ProgressReporter(total: mine.count, quiet: options.quiet, overall: options.overall)
     let scaleName = options.scale.rawValue
     var pending: [(index: Int, run: E.Run, key: RunKey)] = []
     var seen = Set<RunKey>()
