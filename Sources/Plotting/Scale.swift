@@ -46,11 +46,29 @@ public enum Scale: Sendable, Hashable {
         return inverse(lo - log10(2.0))...inverse(hi + log10(2.0))
       }
     }
+    // A near-constant series (spread under 5 % of its magnitude) is shown on a span of 20 % of
+    // its magnitude: autoscaled to its own spread, a step of η from 0.30 to 0.29 filled the
+    // panel like a crash.
+    // On a log axis (lo, hi are log₁₀ there) the same in ratio: under 1.05×, shown on 0.9–1.1×.
+    let magnitude = Swift.max(abs(lo), abs(hi))
+    switch self {
+    case .linear where hi - lo < Self.nearConstant * magnitude:
+      let center = (lo + hi) / 2, half = Self.nearConstantSpan * magnitude / 2
+      return (center - half)...(center + half)
+    case .log where hi - lo < log10(1 + Self.nearConstant):
+      let center = (lo + hi) / 2, half = log10(1 + Self.nearConstantSpan / 2)
+      return inverse(center - half)...inverse(center + half)
+    default: break
+    }
     let pad = (hi - lo) * padding
     // Keep padded limits representable (10^±308 is the edge of Double).
     let bound = self == .log ? 307.0 : Double.greatestFiniteMagnitude
     return inverse(Swift.max(-bound, lo - pad))...inverse(Swift.min(bound, hi + pad))
   }
+
+  /// A linear series whose spread is below this fraction of its magnitude is near-constant, and
+  /// its axis spans `nearConstantSpan` of the magnitude.
+  static let nearConstant = 0.05, nearConstantSpan = 0.2
 
   /// Limits to use when an axis has no data at all.
   public var defaultLimits: ClosedRange<Double> { self == .linear ? 0...1 : 1...10 }

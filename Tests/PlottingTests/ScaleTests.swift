@@ -86,6 +86,23 @@ struct ScaleTests {
     #expect(Scale.linear.autoLimits([]) == nil)
     #expect(Scale.linear.autoLimits([.nan, .infinity, 1, 2]).map { $0.upperBound < 3 } == true)
   }
+
+  @Test("a near-constant series is not stretched into a crash: η 0.30 → 0.29 spans 20 % of 0.3")
+  func nearConstantSeriesKeepARelativeSpan() throws {
+    let eta = try #require(Scale.linear.autoLimits([0.3, 0.3, 0.295, 0.29]))
+    #expect(abs(eta.lowerBound - 0.265) < 1e-12 && abs(eta.upperBound - 0.325) < 1e-12)
+    // A spread of 5 % of the magnitude or more is autoscaled as before (5 % padding).
+    let loss = try #require(Scale.linear.autoLimits([1.0, 0.9]))
+    #expect(abs(loss.lowerBound - 0.895) < 1e-12 && abs(loss.upperBound - 1.005) < 1e-12)
+    // On a log axis in ratio: 0.1 → 0.099999 is shown on 0.1/1.1 … 0.1·1.1 about its centre.
+    let logEta = try #require(Scale.log.autoLimits([0.1, 0.099999]))
+    #expect(abs(logEta.upperBound / logEta.lowerBound - 1.21) < 1e-4 && logEta.contains(0.1) && logEta.contains(0.099999))
+    let decade = try #require(Scale.log.autoLimits([1, 10]))
+    #expect(decade.lowerBound < 1 && decade.lowerBound > 0.8)
+    // Around zero the magnitude is the larger end: -0.01…0.01 is not near-constant.
+    let centered = try #require(Scale.linear.autoLimits([-0.01, 0.01]))
+    #expect(abs(centered.upperBound - 0.011) < 1e-12)
+  }
 }
 
 @Suite("Palette and colormap")
