@@ -160,7 +160,7 @@ public struct Fig1: StabilitySweepExperiment {
       PerformancePanel.Series(label: m.label, color: Palette.color(k), points: Self.points(d, m))
     }
     var loss = PerformancePanel.axes(title: "\(base): final training loss", metric: .trainLoss(ceiling: d.lossCeiling), series: series)
-    loss.legendEntries.append(PerformancePanel.failedEntry)
+    loss.legendEntries += PerformancePanel.failureEntries
     loss.legend = .best
     var accuracy = PerformancePanel.axes(title: "\(base): test accuracy (Fig. 7)", metric: .testAccuracy, series: series)
     accuracy.legend = .none

@@ -197,7 +197,7 @@ public struct Fig2: StabilitySweepExperiment {
           // One legend a row (the models differ between rows), in its first panel.
           let first = k == 0 && j == 0
           ax.legend = first ? .best : .none
-          if first { ax.legendEntries.append(PerformancePanel.failedEntry) }
+          if first { ax.legendEntries += PerformancePanel.failureEntries }
           fig[row, k * warmups.count + j] = ax
         }
       }
