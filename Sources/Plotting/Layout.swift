@@ -79,14 +79,23 @@ struct Layout {
       left[col] = max(left[col], m.left); right[col] = max(right[col], m.right)
       top[row] = max(top[row], m.top); bottom[row] = max(bottom[row], m.bottom)
     }
-    let cellW = (grid.width - Double(figure.cols - 1) * Layout.columnGap) / Double(figure.cols)
+    // Every plot area gets the same width; a column's margins (tick labels, a legend outside
+    // its panels) widen that column rather than squeezing its plots: with equal cells, one
+    // legend outside the top-right panel had shrunk that whole column of Fig 2 to a sliver.
+    let margins = zip(left, right).map { $0 + $1 }.reduce(0, +)
+    let plotW = max(10, (grid.width - Double(figure.cols - 1) * Layout.columnGap - margins) / Double(figure.cols))
+    var columnX: [Double] = []
+    var x = grid.minX
+    for col in 0..<figure.cols {
+      columnX.append(x)
+      x += left[col] + plotW + right[col] + Layout.columnGap
+    }
     let cellH = (grid.height - Double(figure.rows - 1) * Layout.rowGap) / Double(figure.rows)
     var rects: [Rect] = []
     for row in 0..<figure.rows {
       for col in 0..<figure.cols {
-        let cx = grid.minX + Double(col) * (cellW + Layout.columnGap)
         let cy = grid.minY + Double(row) * (cellH + Layout.rowGap)
-        rects.append(Rect(x: cx + left[col], y: cy + top[row], width: max(10, cellW - left[col] - right[col]),
+        rects.append(Rect(x: columnX[col] + left[col], y: cy + top[row], width: plotW,
                           height: max(10, cellH - top[row] - bottom[row])))
       }
     }

@@ -335,13 +335,19 @@ public struct Fig6: Experiment {
   func stepsPanel(_ d: Fig6Data, variant k: Int, letter: String, legend: Bool) -> Axes {
     let v = d.variants[k]
     let colors = Colormap.viridis.colors(d.batchSizes.count)
+    // Panels C and D share both axes (the whole grid, every step count reached), so the two
+    // variants compare at a glance; the failed η sit on the top edge.
+    let reached = d.cells.flatMap(\.points).compactMap(\.stepsToTarget).map(Double.init)
+    let top = 1.5 * (reached.max() ?? 1000)
+    let steps = (0.7 * (reached.min() ?? 1))...(1.15 * top)
+    let etas = (d.learningRates.first ?? 1e-3) / 1.4...(d.learningRates.last ?? 1) * 1.4
     var a = Axes(title: "\(["low", "medium", "high"][min(k, 2)]) curvature: \(ModelCatalog.title(v))",
-                 x: Axis(scale: .log, label: "η"), y: Axis(scale: .log, label: "steps to \(Int((100 * d.targetAccuracy).rounded())) %"))
-    let top = Double(d.cells.flatMap { $0.points.map(\.stepsRun) }.max() ?? 1000)
+                 x: Axis(scale: .log, label: "η", limits: etas),
+                 y: Axis(scale: .log, label: "steps to \(Int((100 * d.targetAccuracy).rounded())) %", limits: steps))
     for (j, batch) in d.batchSizes.enumerated() {
       guard let c = d.cell(v, batch) else { continue }
-      let reached = c.points.filter { $0.stepsToTarget != nil }
-      a.plot(x: reached.map(\.learningRate), y: reached.map { Double($0.stepsToTarget!) }, color: colors[j], label: "batch \(batch)", marker: .circle)
+      let done = c.points.filter { $0.stepsToTarget != nil }
+      a.plot(x: done.map(\.learningRate), y: done.map { Double($0.stepsToTarget!) }, color: colors[j], label: "batch \(batch)", marker: .circle)
       let failed = c.points.filter(\.failed)
       if !failed.isEmpty {
         a.scatter(x: failed.map(\.learningRate), y: failed.map { _ in top }, color: colors[j], marker: .cross, size: 5)

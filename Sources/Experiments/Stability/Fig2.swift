@@ -120,50 +120,92 @@ public struct Fig2: StabilitySweepExperiment {
 
   public func claims(_ d: Fig2Data) -> [ClaimOutcome] { StabilityClaims.all(d) }
 
+  /// At most this many models (two a row, as pairs of panels) on one page of Fig 2: four rows,
+  /// about 1 000 px tall at 2× (the whole survey on one page was 32 panels, 3 140 px).
+  static let modelsPerPage = 8
+
+  /// The survey's models in pages: whole families, in the sweep's order, packed greedily.
+  static func pages(_ models: [String]) -> [[String]] {
+    var families: [[String]] = []
+    for m in models {
+      if let k = families.firstIndex(where: { ModelCatalog.family($0[0]) == ModelCatalog.family(m) }) { families[k].append(m) } else { families.append([m]) }
+    }
+    var pages: [[String]] = []
+    for f in families {
+      for chunk in stride(from: 0, to: f.count, by: modelsPerPage).map({ Array(f[$0..<min($0 + modelsPerPage, f.count)]) }) {
+        if let last = pages.last, last.count + chunk.count <= modelsPerPage { pages[pages.count - 1] += chunk } else { pages.append(chunk) }
+      }
+    }
+    return pages
+  }
+
+  /// One y-range (log) for every panel of a family, at initialization and mid-training, so its
+  /// rows can be compared at a glance: the family's λ1 values with a margin.
+  static func familyLimits(_ d: Fig2Data, family: String) -> ClosedRange<Double>? {
+    let pts = d.points.filter { ModelCatalog.family($0.model) == family }
+    let values = (pts.map(\.lambda0) + pts.compactMap { $0.panel(d.midStep)?.value }).filter { $0.isFinite && $0 > 0 }
+    guard let lo = values.min(), let hi = values.max() else { return nil }
+    return (lo / 2)...(max(hi, lo * 10) * 2)
+  }
+
+  /// Page 1: the survey's first models (the residual MLP family, Fig 1's role model); the rest
+  /// are `fig2-page2`, `fig2-page3`, … (`additionalFigures`).
   public func figure(_ d: Fig2Data, caption: String) -> Figure {
-    // Two models a row, each as a pair of panels (at initialization, mid-training).
-    var fig = Figure(rows: max((d.models.count + 1) / 2, 1), cols: 4, title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)", caption: caption)
+    let pages = Self.pages(d.models)
+    return page(d, models: pages.first ?? [], number: 1, of: pages.count, caption: caption)
+  }
+
+  func page(_ d: Fig2Data, models: [String], number: Int, of count: Int, caption: String) -> Figure {
+    // Two models a row, each as a pair of panels (at initialization, mid-training); the legend
+    // outside the top-right panel, for the whole page.
+    let rows = max((models.count + 1) / 2, 1)
+    var fig = Figure(rows: rows, cols: 4, width: 4 * 250 + 230,
+                     title: "λ₁ vs learning rate (cf. Gilmer et al. Fig. 2)" + (count > 1 ? ", page \(number) of \(count)" : ""), caption: caption)
     // An odd number of models leaves the last row's second pair of panels undrawn.
-    if d.models.count % 2 == 1 { for c in 2..<4 { fig[d.models.count / 2, c].isVisible = false } }
-    for (index, model) in d.models.enumerated() {
+    if models.count % 2 == 1 { for c in 2..<4 { fig[models.count / 2, c].isVisible = false } }
+    let warmups = Set(d.points.map(\.warmup)).sorted()
+    for (index, model) in models.enumerated() {
       let row = index / 2, col = 2 * (index % 2)
       let pts = d.points.filter { $0.model == model }
+      let limits = Self.familyLimits(d, family: ModelCatalog.family(model))
       var left = Axes(title: "\(ModelCatalog.title(model)): at initialization",
-                      x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ at init"))
+                      x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ at init", limits: limits))
       var right = Axes(title: "\(ModelCatalog.title(model)): step \(d.midStep)",
-                       x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ mid-training"))
+                       x: Axis(scale: .log, label: "peak learning rate η"), y: Axis(scale: .log, label: "λ₁ mid-training", limits: limits))
       for ax in [0, 1] {
         var a = ax == 0 ? left : right
-        a.shade(.aboveInverse(c: 2), label: "λ₁ > 2/η")
-        a.reference(.inverse(c: 2), label: "2/η")
-        a.reference(.inverse(c: d.momentumBound.c), style: .dotted, label: d.momentumBound.label)
+        a.shade(.aboveInverse(c: 2))
+        a.reference(.inverse(c: 2))
+        a.reference(.inverse(c: d.momentumBound.c), style: .dotted)
+        a.legend = .none
         if ax == 0 { left = a } else { right = a }
       }
-      for (k, w) in Set(pts.map(\.warmup)).sorted().enumerated() {
+      for (k, w) in warmups.enumerated() {
         let group = pts.filter { $0.warmup == w }
         let color = Palette.color(k)
-        let name = w == 0 ? "no warmup" : "warmup \(w)"
         if w == 0 {
           left.scatter(x: group.map(\.learningRate), y: group.map(\.lambda0), color: color,
-                       markers: group.map { $0.status.failed ? .cross : .circle }, label: name)
+                       markers: group.map { $0.status.failed ? .cross : .circle })
         }
         // Failed runs at their last λ1 before failing (never a post-mortem value), at η then.
         let withMid = group.filter { $0.panel(d.midStep) != nil }
         right.scatter(x: withMid.map(\.learningRate), y: withMid.map { $0.panel(d.midStep)?.value ?? .nan }, color: color,
-                      markers: withMid.map { $0.status.failed ? .cross : .circle }, label: name)
+                      markers: withMid.map { $0.status.failed ? .cross : .circle })
       }
-      // One legend for the figure, in the first panel.
-      left.legend = index == 0 ? .best : .none
-      right.legend = .none
-      // The left panels plot the no-warmup runs only (λ1 at init does not depend on warmup);
-      // the legend names the warmup colour of the right panels too.
-      for (k, w) in Set(pts.map(\.warmup)).sorted().enumerated() where w > 0 {
-        left.legendEntries.append(LegendEntry(label: "warmup \(w) (right)", color: Palette.color(k), marker: .circle))
-      }
-      left.legendEntries.append(LegendEntry(label: "failed (right: last λ₁ before)", color: .black, marker: .cross))
       fig[row, col] = left
       fig[row, col + 1] = right
     }
+    // One legend for the page, outside its top-right panel.
+    var entries = [LegendEntry(label: "λ₁ > 2/η", color: Palette.unstableFill, patch: true),
+                   LegendEntry(label: "2/η", color: Palette.threshold, line: .dashed),
+                   LegendEntry(label: d.momentumBound.label, color: Palette.threshold, line: .dotted)]
+    for (k, w) in warmups.enumerated() {
+      entries.append(LegendEntry(label: w == 0 ? "no warmup" : "warmup \(w) (mid-training panels; λ₁ at init is the same)", color: Palette.color(k), marker: .circle))
+    }
+    entries.append(LegendEntry(label: "failed (mid-training: its last λ₁ before failing)", color: .black, marker: .cross))
+    let corner = models.count > 1 ? 3 : 1
+    fig[0, corner].legendEntries = entries
+    fig[0, corner].legend = .outside
     return fig
   }
 
@@ -171,7 +213,10 @@ public struct Fig2: StabilitySweepExperiment {
   /// row per model family (WideResNet, DenseNet, ResNet, Transformer LM, residual MLP, MLP), one
   /// series per model; failed runs ✕ at the panel's edge.
   public func additionalFigures(_ d: Fig2Data, caption: String) -> [(suffix: String, figure: Figure)] {
-    [("performance", performanceFigure(d, caption: caption))]
+    let pages = Self.pages(d.models)
+    return pages.enumerated().dropFirst().map { k, models in
+      ("page\(k + 1)", page(d, models: models, number: k + 1, of: pages.count, caption: caption))
+    } + [("performance", performanceFigure(d, caption: caption))]
   }
 
   func performanceFigure(_ d: Fig2Data, caption: String) -> Figure {
