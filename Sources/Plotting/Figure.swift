@@ -50,6 +50,16 @@ public struct Figure: Sendable, Hashable {
   /// The plot area of every subplot in points (row-major, origin top left), as the layout places them.
   public func plotAreas() -> [Rect] { Layout(figure: self).plotRects() }
 
+  /// Where each visible panel's parts landed, as drawn (legends placed): for checks that no
+  /// legend hides data and no two labels collide.
+  public func geometry() -> [PanelGeometry] {
+    Layout(figure: Layout(figure: self).withLegendsPlaced()).panels().map { i, panel, _ in
+      PanelGeometry(index: i, plot: panel.rect, legend: panel.legendRect(avoiding: panel.annotationBoxes),
+                    legendPlacement: panel.axes.legend, points: panel.occupied, annotations: panel.annotationBoxes,
+                    title: panel.titleBox, hasData: panel.resolved.hasData)
+    }
+  }
+
   /// The drawing commands for this figure (pure: no Cairo involved).
   public func scene() -> Scene { Layout(figure: self).scene() }
 
@@ -75,5 +85,51 @@ public struct Figure: Sendable, Hashable {
     try PNGRenderer(scale: scale).write(s, to: png)
     try SVGRenderer().write(s, to: svg)
     return [png, svg]
+  }
+}
+
+/// One drawn panel's geometry (`Figure.geometry()`), in points.
+public struct PanelGeometry: Sendable {
+  /// Row-major index of the panel in its figure.
+  public var index: Int
+  public var plot: Rect
+  /// The legend box, nil when the panel has none.
+  public var legend: Rect?
+  /// Where its legend went after placement (`.best` stays only where it hides nothing).
+  public var legendPlacement: LegendPlacement
+  /// Figure-space points of the drawn markers and lines inside the plot.
+  public var points: [Point]
+  /// The annotation text boxes (panel letters, labels).
+  public var annotations: [Rect]
+  /// The title's box as drawn (shrunk or cut to fit over the plot).
+  public var title: Rect?
+  public var hasData: Bool
+
+  /// Drawn points under the legend (with a 3-point margin).
+  public var pointsUnderLegend: Int {
+    guard let l = legend?.insetBy(-3) else { return 0 }
+    return points.filter { l.contains($0) }.count
+  }
+
+  /// Pairs of annotations whose boxes overlap.
+  public var overlappingAnnotations: Int {
+    var n = 0
+    for i in annotations.indices { for j in annotations.indices where j > i && annotations[i].intersects(annotations[j]) { n += 1 } }
+    return n
+  }
+}
+
+extension Array where Element == PanelGeometry {
+  /// Pairs of panels whose titles overlap, or whose title runs into another panel's legend.
+  public var collidingTitles: [(Int, Int)] {
+    var out: [(Int, Int)] = []
+    for a in self {
+      guard let t = a.title else { continue }
+      for b in self where b.index != a.index {
+        if b.index > a.index, let u = b.title, t.intersects(u) { out.append((a.index, b.index)) }
+        if let l = b.legend, t.intersects(l) { out.append((a.index, b.index)) }
+      }
+    }
+    return out
   }
 }

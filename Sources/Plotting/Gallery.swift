@@ -13,15 +13,7 @@ public func renderGallery(to directory: String, caption: String = "synthetic dat
   }
   let base = URL(fileURLWithPath: directory)
   var written: [String] = []
-  let pages: [(String, Figure)] = [
-    ("artists", GalleryPages.artists(caption)),
-    ("stability", GalleryPages.stability(caption)),
-    ("timeseries", GalleryPages.timeSeries(caption)),
-    ("warmup", GalleryPages.warmup(caption)),
-    ("batch_scaling", GalleryPages.batchScaling(caption)),
-    ("robustness", GalleryPages.robustness(caption)),
-  ]
-  for (name, fig) in pages {
+  for (name, fig) in GalleryPages.all(caption) {
     written += try fig.write(basePath: base.appendingPathComponent(name).path)
   }
   let tablePath = base.appendingPathComponent("table.md").path
@@ -51,6 +43,12 @@ private func logspace(_ a: Double, _ b: Double, _ n: Int) -> [Double] {
 }
 
 enum GalleryPages {
+  /// Every page of the gallery, by file name.
+  static func all(_ caption: String) -> [(String, Figure)] {
+    [("artists", artists(caption)), ("stability", stability(caption)), ("timeseries", timeSeries(caption)),
+     ("warmup", warmup(caption)), ("batch_scaling", batchScaling(caption)), ("robustness", robustness(caption))]
+  }
+
   // MARK: Every artist
 
   static func artists(_ caption: String) -> Figure {

@@ -31,25 +31,65 @@ struct Layout {
     var hasData: Bool
   }
 
-  func scene() -> Scene {
-    var prims: [Primitive] = [.path(rectPath(Rect(x: 0, y: 0, width: figure.width, height: figure.height)),
-                                    fill: .white, stroke: nil)]
+  /// Each visible panel laid out and drawn (its primitives, with what it occupies).
+  func panels() -> [(index: Int, panel: PanelLayout, primitives: [Primitive])] {
     let resolved = resolveAll()
     let rects = plotRects(resolved)
-    let pad = Layout.outerPad
+    var out: [(index: Int, panel: PanelLayout, primitives: [Primitive])] = []
     for row in 0..<figure.rows {
       for col in 0..<figure.cols {
         let i = row * figure.cols + col
         guard figure.axes[i].isVisible else { continue }
-        let rect = rects[i]
         let showX = !figure.sharedX || row == figure.rows - 1
         let showY = !figure.sharedY || col == 0
         let showY2 = !figure.sharedY || col == figure.cols - 1
-        var panel = PanelLayout(axes: figure.axes[i], resolved: resolved[i], rect: rect,
+        var panel = PanelLayout(axes: figure.axes[i], resolved: resolved[i], rect: rects[i],
                                 showXLabels: showX, showYLabels: showY, showY2Labels: showY2)
-        prims += panel.primitives()
+        let prims = panel.primitives()
+        out.append((i, panel, prims))
       }
     }
+    return out
+  }
+
+  /// The figure with every `.best` legend that cannot sit inside its panel without hiding a
+  /// drawn point (or an annotation) moved outside the panel, to its right. Moving one widens its
+  /// column and so narrows every plot: repeated until nothing moves (at most one pass a panel).
+  func withLegendsPlaced() -> Figure {
+    var f = figure
+    for _ in 0..<max(1, f.axes.count) {
+      var moved = false
+      for (i, panel, _) in Layout(figure: f).panels() where f.axes[i].legend == .best {
+        guard let box = panel.legendRect(avoiding: panel.annotationBoxes) else { continue }
+        if panel.pointsUnder(box) > 0 || panel.annotationBoxes.contains(where: { $0.intersects(box.insetBy(-3)) }) {
+          f.axes[i].legend = .outside
+          moved = true
+        }
+      }
+      if !moved { break }
+    }
+    // Legends and labels outside the plots take their room from the page, not from the plots:
+    // the page widens until every plot is at least `minPlotWidth` wide (as wide as the caller
+    // asked when that is narrower).
+    let asked = Layout(figure: figure).plotRects().map(\.width).min() ?? 0
+    let target = min(Layout.minPlotWidth, asked)
+    if let w = Layout(figure: f).plotRects().map(\.width).min(), w < target {
+      f.width += (target - w) * Double(f.cols)
+    }
+    return f
+  }
+
+  /// The narrowest a plot becomes when legends move outside (points).
+  static let minPlotWidth = 180.0
+
+  func scene() -> Scene { Layout(figure: withLegendsPlaced()).drawScene() }
+
+  /// The scene with every legend where the figure puts it.
+  func drawScene() -> Scene {
+    var prims: [Primitive] = [.path(rectPath(Rect(x: 0, y: 0, width: figure.width, height: figure.height)),
+                                    fill: .white, stroke: nil)]
+    let pad = Layout.outerPad
+    for (_, _, p) in panels() { prims += p }
     if !figure.title.isEmpty {
       prims.append(.text(TextItem(figure.title, at: Point(figure.width / 2, pad), size: Layout.figureTitleFont,
                                   bold: true, hAlign: .center, vAlign: .top)))

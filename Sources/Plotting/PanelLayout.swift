@@ -13,6 +13,8 @@ struct PanelLayout {
   let y2Map: AxisMap?
   /// Figure-space points of everything drawn, so the legend can avoid them.
   var occupied: [Point] = []
+  /// The boxes of the annotations drawn (after `primitives()`).
+  var annotationBoxes: [Rect] = []
 
   init(axes: Axes, resolved: Layout.Resolved, rect: Rect, showXLabels: Bool, showYLabels: Bool, showY2Labels: Bool) {
     self.axes = axes; self.resolved = resolved; self.rect = rect
@@ -53,7 +55,8 @@ struct PanelLayout {
     out += ticks()
     out += labels()
     var obstacles: [Rect] = []
-    for a in annotations { if let (p, r) = draw(a) { out.append(p); obstacles.append(r) } }
+    for a in annotations { if let (p, r) = place(a, avoiding: obstacles) { out += p; obstacles.append(r) } }
+    annotationBoxes = obstacles
     if !resolved.hasData {
       out.append(.text(TextItem("no data", at: Point(rect.minX + rect.width / 2, rect.minY + rect.height / 2),
                                 size: Layout.labelFont, color: .gray, hAlign: .center, vAlign: .center)))
@@ -176,6 +179,31 @@ struct PanelLayout {
   }
 
   /// The text primitive of an annotation and its approximate box, or nil if its anchor is off the axes.
+  /// An annotation where it does not cover an earlier one: a label at a data point that would
+  /// overlap one already drawn moves by its own height or width to the nearest free place inside
+  /// the plot, with a thin leader line back to its point (Fig 3's letters B and C label
+  /// neighbouring runs).
+  func place(_ a: Annotation, avoiding placed: [Rect]) -> ([Primitive], Rect)? {
+    guard let (prim, box) = draw(a) else { return nil }
+    guard placed.contains(where: { $0.intersects(box) }), case .data(let x, let y, let side) = a.position,
+          let anchor = point(x, y, side) else { return ([prim], box) }
+    let w = box.width + 2, h = box.height
+    let moves: [(Double, Double)] = [(0, -h), (0, h), (w, 0), (-w, 0), (w, -h), (-w, -h), (w, h), (-w, h), (0, -2 * h), (0, 2 * h),
+                                     (2 * w, 0), (-2 * w, 0)]
+    for (mx, my) in moves {
+      var moved = a
+      moved.dx += mx
+      moved.dy -= my
+      guard let (p, r) = draw(moved), !placed.contains(where: { $0.intersects(r) }), rect.contains(Point(r.minX, r.minY)),
+            rect.contains(Point(r.maxX, r.maxY)) else { continue }
+      // The leader runs from the labelled point to the nearest point of the label's box.
+      let end = Point(min(max(anchor.x, r.minX), r.maxX), min(max(anchor.y, r.minY), r.maxY))
+      let leader = Primitive.path([.move(anchor), .line(end)], fill: nil, stroke: Stroke(color: Color(hex: 0x666666), width: 0.6))
+      return ([leader, p], r)
+    }
+    return ([prim], box)
+  }
+
   func draw(_ a: Annotation) -> (Primitive, Rect)? {
     var anchor: Point
     switch a.position {
@@ -268,14 +296,40 @@ struct PanelLayout {
     return out
   }
 
+  /// A title may run this far past each side of its plot (over the tick labels, never into
+  /// the next column, which is at least a column gap and a tick-label margin away).
+  static let titleOverhang = 20.0
+  static let minTitleFont = 7.0
+
+  /// The title as drawn: shrunk to fit over its plot (down to `minTitleFont`), then cut with
+  /// "…" if it still does not fit; nil without a title.
+  func fittedTitle() -> (text: String, size: Double)? {
+    guard !axes.title.isEmpty else { return nil }
+    let room = rect.width + 2 * Self.titleOverhang
+    let full = TextMetrics.width(axes.title, size: Layout.titleFont)
+    let size = max(Self.minTitleFont, min(Layout.titleFont, Layout.titleFont * room / max(full, 1)))
+    var text = axes.title
+    while text.count > 1 && TextMetrics.width(text, size: size) > room {
+      text = String(text.dropLast(2)) + "…"
+    }
+    return (text, size)
+  }
+
+  /// The title's box (nil without a title).
+  var titleBox: Rect? {
+    guard let (text, size) = fittedTitle() else { return nil }
+    let w = TextMetrics.width(text, size: size), h = TextMetrics.lineHeight(size: size)
+    return Rect(x: rect.minX + rect.width / 2 - w / 2, y: rect.minY - 5 - h, width: w, height: h)
+  }
+
   func labels() -> [Primitive] {
     var out: [Primitive] = []
     let tickLabelH = TextMetrics.lineHeight(size: Layout.tickFont)
     func yLabelWidth(_ t: TickSet?) -> Double {
       t?.major.map { TextMetrics.width($0.label, size: Layout.tickFont) }.max() ?? 0
     }
-    if !axes.title.isEmpty {
-      out.append(.text(TextItem(axes.title, at: Point(rect.minX + rect.width / 2, rect.minY - 5), size: Layout.titleFont,
+    if let (text, size) = fittedTitle() {
+      out.append(.text(TextItem(text, at: Point(rect.minX + rect.width / 2, rect.minY - 5), size: size,
                                 hAlign: .center, vAlign: .bottom)))
     }
     if !axes.x.label.isEmpty && showXLabels {
@@ -343,10 +397,39 @@ struct PanelLayout {
     return (legendPad + legendSwatch + 4 + textW + legendPad, Double(entries.count) * legendRow + legendPad)
   }
 
+  /// Drawn points (markers and lines) under `box` grown by 3 points: what a legend there would hide.
+  func pointsUnder(_ box: Rect) -> Int {
+    let grown = box.insetBy(-3)
+    return occupied.reduce(0) { $0 + (grown.contains($1) ? 1 : 0) }
+  }
+
   func legend(avoiding obstacles: [Rect]) -> [Primitive] {
     let entries = PanelLayout.legendEntries(axes)
-    guard axes.legend != .none, !entries.isEmpty else { return [] }
+    guard let chosen = legendRect(avoiding: obstacles) else { return [] }
     let f = Layout.legendFont, rowH = PanelLayout.legendRow, pad = PanelLayout.legendPad, swatch = PanelLayout.legendSwatch
+    var out: [Primitive] = [.path(rectPath(chosen), fill: Color(hex: 0xFFFFFF, alpha: 0.9), stroke: Stroke(color: Color(hex: 0xCCCCCC), width: 0.6))]
+    for (i, e) in entries.enumerated() {
+      let cy = chosen.minY + pad / 2 + (Double(i) + 0.5) * rowH
+      let sx = chosen.minX + pad
+      if e.patch {
+        let fill = e.color.alpha < 0.3 ? e.color.withAlpha(0.3) : e.color
+        out.append(.path(rectPath(Rect(x: sx + 2, y: cy - 4, width: swatch - 4, height: 8)), fill: fill, stroke: nil))
+      }
+      if let style = e.line {
+        out.append(.path([.move(Point(sx, cy)), .line(Point(sx + swatch, cy))], fill: nil,
+                         stroke: Stroke(color: e.color, width: e.width, dash: style.dashes(width: e.width))))
+      }
+      if let m = e.marker { out.append(markerPrimitive(m, at: Point(sx + swatch / 2, cy), size: 6, color: e.color)) }
+      out.append(.text(TextItem(e.label, at: Point(sx + swatch + 4, cy), size: f, hAlign: .left, vAlign: .center)))
+    }
+    return out
+  }
+
+  /// Where the legend goes (nil: no legend): its placement, or for `.best` the candidate box
+  /// that hides the fewest drawn points and no annotation.
+  func legendRect(avoiding obstacles: [Rect]) -> Rect? {
+    let entries = PanelLayout.legendEntries(axes)
+    guard axes.legend != .none, !entries.isEmpty else { return nil }
     let (w, h) = PanelLayout.legendSize(axes)
     let inset = 4.0
     func box(_ p: LegendPlacement) -> Rect {
@@ -378,31 +461,13 @@ struct PanelLayout {
                         Rect(x: cx, y: rect.maxY - inset - h, width: w, height: h),
                         Rect(x: rect.maxX - inset - w, y: cy, width: w, height: h),
                         Rect(x: rect.minX + inset, y: cy, width: w, height: h)]
-      func score(_ r: Rect) -> Int {
-        let grown = r.insetBy(-3)
-        return occupied.reduce(0) { $0 + (grown.contains($1) ? 1 : 0) } + obstacles.reduce(0) { $0 + ($1.intersects(grown) ? 1000 : 0) }
-      }
+      func score(_ r: Rect) -> Int { pointsUnder(r) + obstacles.reduce(0) { $0 + ($1.intersects(r.insetBy(-3)) ? 1000 : 0) } }
       chosen = candidates[0]
       var best = score(chosen)
       for c in candidates.dropFirst() { let s = score(c); if s < best { best = s; chosen = c } }
     } else {
       chosen = box(axes.legend)
     }
-    var out: [Primitive] = [.path(rectPath(chosen), fill: Color(hex: 0xFFFFFF, alpha: 0.9), stroke: Stroke(color: Color(hex: 0xCCCCCC), width: 0.6))]
-    for (i, e) in entries.enumerated() {
-      let cy = chosen.minY + pad / 2 + (Double(i) + 0.5) * rowH
-      let sx = chosen.minX + pad
-      if e.patch {
-        let fill = e.color.alpha < 0.3 ? e.color.withAlpha(0.3) : e.color
-        out.append(.path(rectPath(Rect(x: sx + 2, y: cy - 4, width: swatch - 4, height: 8)), fill: fill, stroke: nil))
-      }
-      if let style = e.line {
-        out.append(.path([.move(Point(sx, cy)), .line(Point(sx + swatch, cy))], fill: nil,
-                         stroke: Stroke(color: e.color, width: e.width, dash: style.dashes(width: e.width))))
-      }
-      if let m = e.marker { out.append(markerPrimitive(m, at: Point(sx + swatch / 2, cy), size: 6, color: e.color)) }
-      out.append(.text(TextItem(e.label, at: Point(sx + swatch + 4, cy), size: f, hAlign: .left, vAlign: .center)))
-    }
-    return out
+    return chosen
   }
 }

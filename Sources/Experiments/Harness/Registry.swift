@@ -1,4 +1,5 @@
 import Foundation
+import Plotting
 
 /// The result of comparing an experiment's tiny-scale data with its golden data.
 public struct CheckResult: Sendable {
@@ -19,6 +20,7 @@ public struct AnyExperiment: Sendable {
   let runBody: @Sendable (RunOptions) throws -> RunSummary
   let renderBody: @Sendable (RunOptions) throws -> RunSummary
   let checkBody: @Sendable (RunOptions, String, Bool) throws -> CheckResult
+  let figuresBody: @Sendable (Data) throws -> [(name: String, figure: Figure)]
 
   public init<E: Experiment>(_ e: E) {
     id = e.id
@@ -31,7 +33,16 @@ public struct AnyExperiment: Sendable {
     checkBody = { options, goldenDirectory, record in
       try GoldenCheck.check(e, options: options, goldenDirectory: goldenDirectory, record: record)
     }
+    figuresBody = { json in
+      let report = try ResultCoding.decoder().decode(ExperimentReport<E.FigureData>.self, from: json)
+      return [(e.id, e.figure(report.data, caption: "check"))]
+        + e.additionalFigures(report.data, caption: "check").map { ("\(e.id)-\($0.suffix)", $0.figure) }
+    }
   }
+
+  /// Every figure of the experiment drawn from a written `figures/data/<id>.json` (or golden
+  /// file), by name: for layout checks on real figures.
+  public func figures(fromReport json: Data) throws -> [(name: String, figure: Figure)] { try figuresBody(json) }
 
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { estimate(scale) }
   public func run(_ options: RunOptions) throws -> RunSummary { try runBody(options) }

@@ -1,0 +1,32 @@
+import Foundation
+import Plotting
+import Testing
+@testable import Experiments
+
+/// The layout of every real figure, drawn from the committed small-scale data and from the
+/// tiny golden data: no legend over a drawn point, no two titles or labels colliding.
+@Suite("Figure geometry of every experiment")
+struct FigureGeometryTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let sources = ["figures/data", "Tests/Golden"]
+
+  @Test(arguments: ExperimentRegistry.all.map(\.id))
+  func layoutHidesNothing(id: String) throws {
+    let e = try ExperimentRegistry.named(id)
+    var checked = 0
+    for dir in Self.sources {
+      let url = Self.root.appendingPathComponent(dir).appendingPathComponent("\(id).json")
+      guard let json = try? Data(contentsOf: url) else { continue }
+      for (name, fig) in try e.figures(fromReport: json) {
+        let g = fig.geometry()
+        checked += 1
+        #expect(g.collidingTitles.isEmpty, "\(dir)/\(name): titles collide in panels \(g.collidingTitles)")
+        for p in g {
+          #expect(p.pointsUnderLegend == 0, "\(dir)/\(name) panel \(p.index): legend over \(p.pointsUnderLegend) drawn points")
+          #expect(p.overlappingAnnotations == 0, "\(dir)/\(name) panel \(p.index): \(p.overlappingAnnotations) overlapping labels")
+        }
+      }
+    }
+    #expect(checked > 0, "no data for \(id) in \(Self.sources)")
+  }
+}
