@@ -231,11 +231,28 @@ public struct Fig3: StabilitySweepExperiment {
     }
     // The training loss of every lettered run (the paper's Figs 8 and 13: instability shows in
     // the loss of a run that started below 2/η).
-    var loss = Axes(title: "lettered runs: training loss", x: Axis(label: "step"), y: Axis(scale: .log, label: "minibatch loss"))
+    // A diverging run's loss reaches 1e10–1e30 in its last steps: drawn to scale, it flattens every
+    // other curve. The axis stops at 10× the largest initial loss; a curve above it is clipped
+    // there, with a ▲ at its peak's step and the peak's value written beside it.
+    let initial = d.runs.compactMap { $0.losses?.first(where: { $0.isFinite && $0 > 0 }) }.max() ?? 10
+    let ceiling = 10 * initial
+    let floor = (d.runs.compactMap { $0.losses?.filter { $0.isFinite && $0 > 0 }.min() }.min() ?? initial / 100) / 1.5
+    var loss = Axes(title: "lettered runs: training loss", x: Axis(label: "step"),
+                    y: Axis(scale: .log, label: "minibatch loss", limits: floor...(ceiling * 1.6)))
+    var clipped = false
     for (k, r) in d.runs.enumerated() {
       guard let l = r.losses else { continue }
       let finite = l.enumerated().filter { $0.element.isFinite && $0.element > 0 }
-      loss.plot(x: finite.map { Double($0.offset) }, y: finite.map(\.element), color: Palette.color(k), label: r.letter)
+      loss.plot(x: finite.map { Double($0.offset) }, y: finite.map { min($0.element, ceiling) }, color: Palette.color(k), label: r.letter)
+      if let peak = finite.max(by: { $0.element < $1.element }), peak.element > ceiling {
+        clipped = true
+        loss.scatter(x: [Double(peak.offset)], y: [ceiling], color: Palette.color(k), marker: .triangle, size: 7)
+        loss.annotate("\(r.letter): \(String(format: "%.0e", peak.element)) at step \(peak.offset)",
+                      at: .data(x: Double(peak.offset), y: ceiling, side: .left), dx: 6, dy: 2, size: 8, color: Palette.color(k))
+      }
+    }
+    if clipped {
+      loss.reference(.horizontal(ceiling), color: Color(hex: 0x999999), style: .dotted, label: "off scale above (▲ peak)")
     }
     loss.legend = .best
     fig[1 + d.runs.count / cols, d.runs.count % cols] = loss
