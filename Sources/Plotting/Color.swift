@@ -36,3 +36,27 @@ public struct Color: Sendable, Hashable {
   /// Grid lines and the fill behind notes.
   public static let lightGray = Color(hex: 0xE0E0E0)
 }
+
+extension Color {
+  /// CIELAB (D65) of the colour, from sRGB: for distances people see.
+  public var lab: (l: Double, a: Double, b: Double) {
+    func linear(_ c: Double) -> Double { c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4) }
+    let r = linear(red), g = linear(green), bl = linear(blue)
+    let x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * bl) / 0.95047
+    let y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * bl
+    let z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * bl) / 1.08883
+    func f(_ t: Double) -> Double { t > 216.0 / 24389 ? cbrt(t) : (24389.0 / 27 * t + 16) / 116 }
+    return (116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z)))
+  }
+
+  /// CIE76 colour difference ΔE*ab (about 2.3 is just noticeable; series of one panel are
+  /// required to differ by at least `Color.minSeriesDifference`).
+  public func difference(_ other: Color) -> Double {
+    let p = lab, q = other.lab
+    return ((p.l - q.l) * (p.l - q.l) + (p.a - q.a) * (p.a - q.a) + (p.b - q.b) * (p.b - q.b)).squareRoot()
+  }
+
+  /// The least ΔE*ab between two labelled series of one panel (the geometry tests hold every
+  /// figure to it): clearly different side by side, not merely noticeable.
+  public static let minSeriesDifference = 10.0
+}

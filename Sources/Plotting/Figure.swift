@@ -56,7 +56,7 @@ public struct Figure: Sendable, Hashable {
     Layout(figure: Layout(figure: self).withLegendsPlaced()).panels().map { i, panel, _ in
       PanelGeometry(index: i, plot: panel.rect, legend: panel.legendRect(avoiding: panel.annotationBoxes),
                     legendPlacement: panel.axes.legend, points: panel.occupied, annotations: panel.annotationBoxes,
-                    title: panel.titleBox, hasData: panel.resolved.hasData)
+                    title: panel.titleBox, hasData: panel.resolved.hasData, seriesColors: PanelLayout.seriesColors(panel.axes))
     }
   }
 
@@ -104,6 +104,23 @@ public struct PanelGeometry: Sendable {
   /// The title's box as drawn (shrunk or cut to fit over the plot).
   public var title: Rect?
   public var hasData: Bool
+  /// The colour and style of each labelled line or scatter series (what its legend row shows).
+  public var seriesColors: [String: SeriesStyle] = [:]
+
+  /// Pairs of differently labelled series drawn in the same style (line style and marker) whose
+  /// colours differ by less than `Color.minSeriesDifference` (ΔE*ab), with that difference. A
+  /// run's λ1 and its own 2/η_t share a colour on purpose and differ by line style.
+  public var similarSeries: [(String, String, Double)] {
+    let named = seriesColors.sorted { $0.key < $1.key }
+    var out: [(String, String, Double)] = []
+    for i in named.indices {
+      for j in named.indices where j > i && named[i].value.style == named[j].value.style {
+        let d = named[i].value.color.difference(named[j].value.color)
+        if d < Color.minSeriesDifference { out.append((named[i].key, named[j].key, d)) }
+      }
+    }
+    return out
+  }
 
   /// Drawn points under the legend (with a 3-point margin).
   public var pointsUnderLegend: Int {
@@ -132,4 +149,10 @@ extension Array where Element == PanelGeometry {
     }
     return out
   }
+}
+
+/// A series' colour and how it is drawn ("solid/circle", "dashed/-", "scatter/cross").
+public struct SeriesStyle: Sendable, Hashable {
+  public var color: Color
+  public var style: String
 }

@@ -367,6 +367,19 @@ struct PanelLayout {
 
   struct Entry { var label: String; var color: Color; var marker: Marker?; var line: LineStyle?; var width: Double; var patch: Bool }
 
+  /// Each labelled line or scatter series' colour and style (line style and marker), by label.
+  static func seriesColors(_ axes: Axes) -> [String: SeriesStyle] {
+    var out: [String: SeriesStyle] = [:]
+    for a in axes.artists {
+      switch a {
+      case .line(let l): if let t = l.label { out[t] = SeriesStyle(color: l.color, style: "\(l.style)/\(l.marker.map { "\($0)" } ?? "-")") }
+      case .scatter(let s): if let t = s.label, s.colors == nil { out[t] = SeriesStyle(color: s.color, style: "scatter/\(s.marker)") }
+      default: break
+      }
+    }
+    return out
+  }
+
   static func legendEntries(_ axes: Axes) -> [Entry] {
     var out: [Entry] = []
     for a in axes.artists {

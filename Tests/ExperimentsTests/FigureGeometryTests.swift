@@ -24,6 +24,7 @@ struct FigureGeometryTests {
         for p in g {
           #expect(p.pointsUnderLegend == 0, "\(dir)/\(name) panel \(p.index): legend over \(p.pointsUnderLegend) drawn points")
           #expect(p.overlappingAnnotations == 0, "\(dir)/\(name) panel \(p.index): \(p.overlappingAnnotations) overlapping labels")
+          #expect(p.similarSeries.isEmpty, "\(dir)/\(name) panel \(p.index): series too alike (ΔE*ab): \(p.similarSeries)")
         }
       }
     }

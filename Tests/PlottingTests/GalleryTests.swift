@@ -32,7 +32,7 @@ struct GalleryTests {
   }
 }
 
-@Suite("Layout geometry: no legend hides data, no labels collide, no empty panels")
+@Suite("Layout geometry: no legend hides data, no labels collide, no empty panels, series apart in colour")
 struct LayoutGeometryTests {
   @Test("every gallery page", arguments: GalleryPages.all("test").map(\.0))
   func galleryPage(name: String) throws {
@@ -42,10 +42,25 @@ struct LayoutGeometryTests {
     for g in geometry {
       #expect(g.pointsUnderLegend == 0, "\(name) panel \(g.index): legend over \(g.pointsUnderLegend) drawn points")
       #expect(g.overlappingAnnotations == 0, "\(name) panel \(g.index): \(g.overlappingAnnotations) overlapping labels")
+      #expect(g.similarSeries.isEmpty, "\(name) panel \(g.index): series too alike (ΔE*ab): \(g.similarSeries)")
       if let l = g.legend, g.legendPlacement == .outside { #expect(!l.intersects(g.plot), "\(name) panel \(g.index): outside legend over the plot") }
       // The robustness page draws a deliberately empty panel ("no data"): every other page draws data in every panel.
       if name != "robustness" { #expect(g.hasData, "\(name) panel \(g.index) is empty") }
     }
+  }
+
+  @Test("colour differences: CIELAB of known colours, the palette's pairs all clearly apart")
+  func colourDifferences() {
+    let white = Color(hex: 0xFFFFFF).lab, black = Color(hex: 0x000000).lab
+    #expect(abs(white.l - 100) < 0.01 && abs(white.a) < 0.01 && abs(white.b) < 0.01 && abs(black.l) < 1e-9)
+    // sRGB red is L* 53.24, a* 80.09, b* 67.20.
+    let red = Color(hex: 0xFF0000).lab
+    #expect(abs(red.l - 53.24) < 0.05 && abs(red.a - 80.09) < 0.05 && abs(red.b - 67.20) < 0.05)
+    let p = Palette.okabeIto
+    for i in p.indices { for j in p.indices where j > i { #expect(p[i].difference(p[j]) >= Color.minSeriesDifference, "palette \(i), \(j)") } }
+    // Seven steps of viridis (ordered series) stay apart too.
+    let v = Colormap.viridis.colors(7)
+    for i in v.indices.dropLast() { #expect(v[i].difference(v[i + 1]) >= Color.minSeriesDifference) }
   }
 
   @Test("a long title shrinks, then is cut, to stay over its own plot")
