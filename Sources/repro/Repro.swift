@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import ML
 
 /// The command-line tool. Each subcommand lives in its own file; this one only lists them.
 @main
@@ -20,4 +21,11 @@ struct Repro: ParsableCommand {
       Hessian.self,
     ],
     defaultSubcommand: RunExperiment.self)
+
+  /// OpenBLAS may have picked old kernels on a CPU it does not recognize (`BLASCore`): correct
+  /// that first (by restarting with OPENBLAS_CORETYPE set), then run the command.
+  static func main() {
+    BLASCore.correctMisdetection()
+    main(nil)
+  }
 }
