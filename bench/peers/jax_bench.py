@@ -10,11 +10,11 @@ object: {"peer": "jax", "version": ..., "rows": [{"workload", "gradientMs", "sgd
 """
 import argparse
 import json
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from common import lanczos, median_ms
 
 jax.config.update("jax_enable_x64", False)
 
@@ -117,16 +117,6 @@ def w3(key):
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3}
 
 
-def median_ms(f, repeats):
-    f()
-    f()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(times))
-
 
 def measure(name, repeats):
     params, loss = WORKLOADS[name](jax.random.PRNGKey(0))
@@ -149,19 +139,7 @@ def measure(name, repeats):
     v = jnp.asarray(rng.standard_normal(n), jnp.float32)
 
     def lanczos20():
-        q = rng.standard_normal(n)
-        q /= np.linalg.norm(q)
-        basis = [q]
-        for _ in range(20):
-            w = np.asarray(jax.flatten_util.ravel_pytree(hvp(jnp.asarray(basis[-1], jnp.float32)))[0], np.float64)
-            for b in basis:  # full reorthogonalization, twice is enough
-                w -= (b @ w) * b
-            for b in basis:
-                w -= (b @ w) * b
-            norm = np.linalg.norm(w)
-            if norm == 0:
-                break
-            basis.append(w / norm)
+        lanczos(lambda x: np.asarray(jax.flatten_util.ravel_pytree(hvp(jnp.asarray(x, jnp.float32)))[0], np.float64), n, rng)
 
     return {
         "workload": name,

@@ -8,9 +8,9 @@ Float64 vectors and full reorthogonalization). Prints one JSON object like `jax_
 import argparse
 import json
 import math
-import time
 
 import numpy as np
+from common import lanczos, median_ms
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, grad_and_value, jvp
@@ -99,16 +99,6 @@ def w3():
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3}
 
 
-def median_ms(f, repeats):
-    f()
-    f()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(times))
-
 
 def measure(name, repeats):
     params, loss = WORKLOADS[name]()
@@ -139,19 +129,7 @@ def measure(name, repeats):
     v = torch.from_numpy(rng.standard_normal(n).astype(np.float32))
 
     def lanczos20():
-        q = rng.standard_normal(n)
-        q /= np.linalg.norm(q)
-        basis = [q]
-        for _ in range(20):
-            w = hvp(torch.from_numpy(basis[-1].astype(np.float32))).double().numpy()
-            for b in basis:
-                w -= (b @ w) * b
-            for b in basis:
-                w -= (b @ w) * b
-            norm = np.linalg.norm(w)
-            if norm == 0:
-                break
-            basis.append(w / norm)
+        lanczos(lambda x: hvp(torch.from_numpy(x.astype(np.float32))).double().numpy(), n, rng)
 
     return {
         "workload": name,
