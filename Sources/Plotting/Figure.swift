@@ -54,8 +54,9 @@ public struct Figure: Sendable, Hashable {
   /// legend hides data and no two labels collide.
   public func geometry() -> [PanelGeometry] {
     Layout(figure: Layout(figure: self).withLegendsPlaced()).panels().map { i, panel, _ in
-      PanelGeometry(index: i, plot: panel.rect, legend: panel.legendRect(avoiding: panel.annotationBoxes),
-                    legendPlacement: panel.axes.legend, points: panel.occupied, annotations: panel.annotationBoxes,
+      let legend = panel.legendRect(avoiding: panel.annotationBoxes)
+      return PanelGeometry(index: i, plot: panel.rect, legend: legend, legendPlacement: panel.axes.legend,
+                    pointsUnderLegend: legend.map(panel.pointsUnder) ?? 0, points: panel.occupied, annotations: panel.annotationBoxes,
                     title: panel.titleBox, hasData: panel.resolved.hasData, seriesColors: PanelLayout.seriesColors(panel.axes))
     }
   }
@@ -97,6 +98,8 @@ public struct PanelGeometry: Sendable {
   public var legend: Rect?
   /// Where its legend went after placement (`.best` stays only where it hides nothing).
   public var legendPlacement: LegendPlacement
+  /// Drawn points under the legend (with a 3-point margin): the rule the layout places legends by.
+  public var pointsUnderLegend: Int
   /// Figure-space points of the drawn markers and lines inside the plot.
   public var points: [Point]
   /// The annotation text boxes (panel letters, labels).
@@ -120,12 +123,6 @@ public struct PanelGeometry: Sendable {
       }
     }
     return out
-  }
-
-  /// Drawn points under the legend (with a 3-point margin).
-  public var pointsUnderLegend: Int {
-    guard let l = legend?.insetBy(-3) else { return 0 }
-    return points.filter { l.contains($0) }.count
   }
 
   /// Pairs of annotations whose boxes overlap.
