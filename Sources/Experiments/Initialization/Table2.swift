@@ -223,16 +223,14 @@ public struct Table2: Experiment {
 
   // MARK: Figure and table
 
-  /// Top row, per image family: mean test accuracy vs η per arm (✕ where a majority of seeds
-  /// failed, at their mean accuracy: chance for a failed run). Bottom row: each translation
+  /// Per image family: mean test accuracy vs η per arm (✕ where a majority of seeds
+  /// failed, at their mean accuracy: chance for a failed run). Then each translation
   /// arm's held-out BLEU at its best η (0 where it trains at no η), and its training loss.
   public func figure(_ d: Table2Data, caption: String) -> Figure {
     let families = Array(Set(d.imageArms.map(\.family))).sorted()
     let text = !d.translationArms.isEmpty
-    let cols = max(families.count, text ? 2 : 1)
-    var fig = Figure(rows: text ? 2 : 1, cols: cols, width: 380 * Double(cols) + 20,
-                     title: "Warmup against initialization methods and LayerNorm (cf. Gilmer et al. Table 2)", caption: caption)
-    for (k, family) in families.enumerated() {
+    var panels: [Axes] = []
+    for family in families {
       var a = Axes(title: ModelCatalog.familyTitle(family) + ", no normalization", x: Axis(scale: .log, label: "peak learning rate η"),
                    y: Axis(label: "test accuracy (mean of seeds)"))
       for (j, arm) in d.imageArms.filter({ $0.family == family }).enumerated() {
@@ -246,9 +244,8 @@ public struct Table2: Experiment {
       }
       a.legendEntries.append(LegendEntry(label: "majority of seeds failed", color: .black, marker: .cross))
       a.legend = .best
-      fig[0, k] = a
+      panels.append(a)
     }
-    for k in families.count..<cols { fig[0, k].isVisible = false }
     if text {
       func short(_ a: Table2ArmData) -> String {
         let v = Table2Arm(a.arm)?.variant
@@ -272,10 +269,15 @@ public struct Table2: Experiment {
       }
       bleu.legend = .none
       loss.legend = .best
-      fig[1, 0] = bleu
-      fig[1, 1] = loss
-      for k in 2..<cols { fig[1, k].isVisible = false }
+      panels += [bleu, loss]
     }
+    // Image families on the first row, translation beneath; up to three panels share one row
+    // (the tiny scale's one family), so that no row is left half blank.
+    let cols = panels.count <= 3 ? max(1, panels.count) : max(families.count, 2)
+    let rows = (panels.count + cols - 1) / cols
+    var fig = Figure(rows: max(1, rows), cols: cols, width: 380 * Double(cols) + 20,
+                     title: "Warmup against initialization methods and LayerNorm (cf. Gilmer et al. Table 2)", caption: caption)
+    for k in 0..<(fig.rows * cols) { fig[k / cols, k % cols] = k < panels.count ? panels[k] : .blank }
     return fig
   }
 

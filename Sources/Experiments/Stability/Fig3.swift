@@ -172,10 +172,12 @@ public struct Fig3: StabilitySweepExperiment {
   }
 
   public func figure(_ d: Fig3Data, caption: String) -> Figure {
-    // Top row: λ1 at init and mid-training vs peak η for the WRN variants (lettered), and every
-    // lettered run's λ1·η_t/2 over training; beneath, one time series per lettered run.
-    let cols = 3
-    let rows = 1 + (d.runs.count + 1 + cols - 1) / cols
+    // Two columns, a portrait page. The first two rows hold the summaries: λ1 at init and
+    // mid-training vs peak η (lettered), every lettered run's λ1·η_t/2 and its training loss;
+    // beneath, one time series per lettered run, so six runs fill the grid with no empty cell.
+    // (Three columns left two thirds of a row empty; two rows of five made a 3 200 px wide strip.)
+    let cols = 2
+    let rows = 2 + (d.runs.count + 1) / 2
     var fig = Figure(rows: rows, cols: cols, title: "λ₁ and 2/η over training (cf. Gilmer et al. Fig. 3)", caption: caption)
     var initAxes = Axes(title: "λ₁ at initialization", x: Axis(scale: .log, label: "peak learning rate η"),
                         y: Axis(scale: .log, label: "λ₁ at init"))
@@ -216,7 +218,7 @@ public struct Fig3: StabilitySweepExperiment {
     ratioAxes.legend = .best
     fig[0, 0] = initAxes
     fig[0, 1] = midAxes
-    fig[0, 2] = ratioAxes
+    fig[1, 0] = ratioAxes
     for (k, r) in d.runs.enumerated() {
       let title = "\(r.letter): \(ModelCatalog.title(r.model)), η = \(String(format: "%g", r.learningRate))\(r.warmup > 0 ? ", warmup \(r.warmup)" : "")"
       var ax = Axes(title: title, x: Axis(label: "step"), y: Axis(scale: .log, label: "λ₁"), y2: Axis(scale: .log, label: "η"))
@@ -227,7 +229,7 @@ public struct Fig3: StabilitySweepExperiment {
       ax.panelLetter(r.letter)
       ax.legend = k == 0 ? .best : .none
       if let fstep = r.failureStep { ax.reference(.vertical(Double(fstep)), color: Palette.vermillion, style: .dotted, label: r.status.rawValue) }
-      fig[1 + k / cols, k % cols] = ax
+      fig[2 + k / cols, k % cols] = ax
     }
     // The training loss of every lettered run (the paper's Figs 8 and 13: instability shows in
     // the loss of a run that started below 2/η).
@@ -255,8 +257,8 @@ public struct Fig3: StabilitySweepExperiment {
       loss.reference(.horizontal(ceiling), color: Color(hex: 0x999999), style: .dotted, label: "off scale above (▲ peak)")
     }
     loss.legend = .best
-    fig[1 + d.runs.count / cols, d.runs.count % cols] = loss
-    for cell in (cols + d.runs.count + 1)..<(rows * cols) { fig[cell / cols, cell % cols] = .blank }
+    fig[1, 1] = loss
+    for k in d.runs.count..<((rows - 2) * cols) { fig[2 + k / cols, k % cols] = .blank }
     return fig
   }
 
