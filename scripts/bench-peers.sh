@@ -6,13 +6,16 @@
 # PyTorch one after the other (REPEATS timed calls each, workloads ONLY, THREADS threads), and
 # prints one table: each tool's median over the rounds of its per-round medians, and the ratio
 # repro / best peer (below 1: repro is faster). A peer that cannot be installed is left out,
-# and the script says so.
+# and the script says so. Then, with JAX, one experiment end to end (EXPERIMENT=0 skips it): the
+# small scale's stability sweep of its role model (12 runs: 6 peak η × warmup 0/200) by
+# `repro fig2 --small` and by bench/peers/jax_stability.py, one thread each, ROUNDS interleaved
+# rounds, process wall times and what each measured (bench/peers/compare_stability.py).
 #
 #   bash scripts/bench-peers.sh                 # ROUNDS=3 REPEATS=20 ONLY=W1,W2,W3 THREADS=2
 set -uo pipefail
 cd "$(dirname "$0")/.."
 venv=${PEERS_VENV:-.peers-venv}
-rounds=${ROUNDS:-3} repeats=${REPEATS:-20} only=${ONLY:-W1,W2,W3} threads=${THREADS:-2}
+rounds=${ROUNDS:-3} repeats=${REPEATS:-20} only=${ONLY:-W1,W2,W3} threads=${THREADS:-2} experiment=${EXPERIMENT:-1}
 jax_version=0.10.2 torch_version=2.13.0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -82,3 +85,22 @@ for (w, m) in sorted(tools["repro"]):
     print(f"| {w} | {names[m]} | {fmt(r)} | " + " | ".join(fmt(ps[t]) for t in peers)
           + f" | {r[0] / best:.2f} |" if best else " | – |")
 EOF
+
+[[ $experiment == 1 && " ${peers[*]} " == *" jax "* ]] || exit 0
+echo
+etas=0.01,0.03,0.1,0.3,1,3
+one=()
+command -v taskset >/dev/null && one=(taskset -c 0)
+now() { date +%s.%N; }
+for r in $(seq "$rounds"); do
+  echo "experiment round $r/$rounds: repro jax" >&2
+  t=$(now)
+  "${one[@]}" .build/release/repro fig2 --small --out "$out/stability-repro-$r" --jobs 1 --threads 1 --quiet \
+    --set models=resmlp-none --set learningRates=$etas --set warmups=0,200 --set seeds=0 --set roleSeeds=0 >/dev/null || exit 1
+  "$py" -c "print($(now) - $t)" > "$out/stability-repro-$r.seconds"
+  t=$(now)
+  OMP_NUM_THREADS=1 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
+    "${one[@]}" "$py" bench/peers/jax_stability.py --etas $etas --warmups 0,200 --seeds 0 > "$out/stability-jax-$r.json" || exit 1
+  "$py" -c "print($(now) - $t)" > "$out/stability-jax-$r.seconds"
+done
+"$py" bench/peers/compare_stability.py "$out" "$rounds"

@@ -4,7 +4,8 @@ import Foundation
 import ML
 
 /// `repro bench`: gradient, SGD-momentum step, HVP, HVP/gradient and 20 Lanczos iterations on
-/// the reference workloads, beside the best of JAX and PyTorch on this machine class.
+/// the reference workloads W1–W3 (and, with --families, one model per family). Its JAX and
+/// PyTorch peers run beside it in scripts/bench-peers.sh.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time gradients, HVPs and Lanczos on the reference workloads (use a release build).")
@@ -29,6 +30,9 @@ struct Bench: ParsableCommand {
 
   @Flag(help: "Lanczos recomputes every product's primal in every H·v instead of replaying the first's (to compare).")
   var noPrimalCache = false
+
+  @Flag(help: "Also report how much of each gradient and HVP is spent inside BLAS matrix products (profiling).")
+  var gemmShare = false
 
   @Flag(help: "Print JSON.")
   var json = false
@@ -56,7 +60,7 @@ struct Bench: ParsableCommand {
     var rows: [BenchmarkRow] = []
     for w in workloads {
       if !json { FileHandle.standardError.write("running \(w.id) …\n".data(using: .utf8)!) }
-      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak, clock: clockKind, cachingPrimals: !noPrimalCache))
+      rows.append(try Benchmark.run(w, repeats: repeats, peak: peak, clock: clockKind, cachingPrimals: !noPrimalCache, gemmShare: gemmShare))
     }
     let report = BenchmarkReport(threads: threads, repeats: repeats, sgemmPeakGFLOPPerSecond: peak, rows: rows, clock: clockKind)
     if json {

@@ -14,10 +14,10 @@ import Testing
 
   static let cases: [Case] = {
     var all: [Case] = []
-    // Cout 1 takes the GEMM path, 8/16/24 the direct kernels (one 8-wide block, one 16-wide,
-    // both); batches 1, 2 and 3 in turn.
+    // Cout 1, 4, 6 and 28 take the GEMM path, 8/16/24 the direct kernels (one 8-wide block, one
+    // 16-wide, both); batches 1, 2 and 3 in turn.
     for cin in [1, 3, 8, 16] {
-      for cout in [1, 8, 16, 24] {
+      for cout in [1, 4, 6, 8, 16, 24, 28] {
         for kernel in [1, 3] {
           for stride in [1, 2] {
             for padding in [Padding.same, .valid] {

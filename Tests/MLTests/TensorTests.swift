@@ -49,3 +49,40 @@ struct TensorTests {
     #expect(a.scalars == [1, 2] && b.scalars == [5, 2])
   }
 }
+
+/// The allocation-free fast paths of `sum(toShape:)` (a sum over leading axes) and of binary
+/// ops on equal shapes give exactly the plan path's numbers: rows added in order from zero, and
+/// one element-wise pass.
+@Suite struct SmallTensorFastPathTests {
+  @Test func leadingAxisSumsAddRowsInOrder() {
+    for (shape, target) in [([7, 33], [33]), ([7, 33], [1, 33]), ([7, 33], []), ([7, 33], [1]), ([3, 5, 8], [8]),
+                            ([3, 5, 8], [5, 8]), ([3, 5, 8], [1, 5, 8]), ([4, 1], [1])] {
+      let x: Tensor<Float> = randomTensor(shape, seed: 51)
+      let width = target.reduce(1, *)
+      var expected = [Float](repeating: 0, count: width)
+      if width == 1 {
+        var s: Float = 0
+        for v in x.scalars { s += v }
+        expected[0] = 0 + s
+      } else {
+        for r in 0..<(x.count / width) { for i in 0..<width { expected[i] += x.scalars[r * width + i] } }
+      }
+      let got = x.sum(toShape: target)
+      #expect(got.shape == target)
+      #expect(got.scalars == expected, "\(shape) → \(target)")
+    }
+    // Not a leading-axis sum: the plan path (row sums).
+    let x: Tensor<Float> = randomTensor([4, 6], seed: 52)
+    #expect(x.sum(toShape: [4, 1]).scalars == (0..<4).map { r in x.scalars[(r * 6)..<(r * 6 + 6)].reduce(0, +) })
+  }
+
+  @Test func equalShapeBinaryOpsAreElementwise() {
+    let a: Tensor<Float> = randomTensor([5, 9], seed: 53), b: Tensor<Float> = randomTensor([5, 9], seed: 54)
+    #expect((a + b).scalars == zip(a.scalars, b.scalars).map { $0 + $1 })
+    #expect((a * b).scalars == zip(a.scalars, b.scalars).map { $0 * $1 })
+    #expect((a - b).scalars == zip(a.scalars, b.scalars).map { $0 - $1 })
+    // Broadcast still goes through the plan.
+    let row: Tensor<Float> = randomTensor([9], seed: 55)
+    #expect((a + row).scalars == a.scalars.enumerated().map { $0.element + row.scalars[$0.offset % 9] })
+  }
+}

@@ -86,7 +86,7 @@ public struct Fig14: Experiment {
 
   /// 2026-12-07, 2 cores, empty store: 6.2 min (7 full-batch runs of 34–47 s, then the LM's 4
   /// warmups of 69–143 s, 2 at a time).
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 5, "small": 370][scale.rawValue] }
+  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 5, "small": 669][scale.rawValue] }
   public func settings(for scale: ExperimentScale, seed: UInt64) -> AdaptiveSettings { AdaptiveSettings.settings(for: scale, seed: seed) }
 
   public func validate(_ s: AdaptiveSettings) throws {

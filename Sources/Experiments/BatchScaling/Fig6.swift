@@ -115,7 +115,7 @@ public struct Fig6: Experiment {
   public let resultsVersion = 1
 
   /// 2026-12-07, 2 cores (Xeon), empty store: 13.4 min for 643 runs (the search's rounds run two at a time).
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 2, "small": 840][scale.rawValue] }
+  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 2, "small": 869][scale.rawValue] }
   public func settings(for scale: ExperimentScale, seed: UInt64) -> BatchScalingSettings { BatchScalingSettings.settings(for: scale, seed: seed) }
   public func validate(_ s: BatchScalingSettings) throws {
     let recipes = s.problems.isEmpty ? runs(s) + s.cells.map { s.recipe(variant: $0.variant, batch: $0.batch, learningRate: s.learningRates[0]) } : []

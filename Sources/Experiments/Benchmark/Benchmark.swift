@@ -18,10 +18,17 @@ public struct BenchmarkRow: Sendable, Codable {
   public var gradientGFLOP: Double
   public var gradientGFLOPPerSecond: Double
   public var fractionOfPeak: Double
-  /// The reference times (nil for workloads without one: JSON has no NaN).
-  public var referenceGradientMs: Double?
-  public var referenceHvpMs: Double?
-  public var referenceLanczos20Ms: Double?
+  /// With `--gemm-share`: the time inside BLAS matrix products per call (means over `repeats`
+  /// calls; summed over the shards' threads where the batch is split), beside the medians above.
+  public var gemmShare: GEMMShare?
+}
+
+/// How much of a gradient and of an HVP is matrix products (`GEMMCounter` timing).
+public struct GEMMShare: Sendable, Codable {
+  public var gradientGEMMMs: Double
+  public var hvpGEMMMs: Double
+  /// GEMM FLOPs of one HVP (H·v alone).
+  public var hvpGFLOP: Double
 }
 
 public struct BenchmarkReport: Sendable, Codable {
@@ -31,9 +38,6 @@ public struct BenchmarkReport: Sendable, Codable {
   public var rows: [BenchmarkRow]
   /// `BenchmarkClock` raw value: what the milliseconds measure.
   public var clock: String
-  /// The sgemm peak of the machine the references were measured on (`Workload.referencePeak`):
-  /// on a machine with another peak, GEMM-bound references scale by the ratio of the peaks.
-  public var referencePeakGFLOPPerSecond = Workload.referencePeak
 
   public init(threads: Int, repeats: Int, sgemmPeakGFLOPPerSecond: Double, rows: [BenchmarkRow],
               clock: BenchmarkClock = .wall) {
@@ -126,7 +130,7 @@ public enum Benchmark {
   }
 
   public static func run(_ w: Workload, repeats: Int, peak: Double, lanczosRepeats: Int = 3,
-                         clock: BenchmarkClock = .wall, cachingPrimals: Bool = true) throws -> BenchmarkRow {
+                         clock: BenchmarkClock = .wall, cachingPrimals: Bool = true, gemmShare: Bool = false) throws -> BenchmarkRow {
     let net = w.network
     let params: [Tensor<Float>] = net.initialParameters(seed: 0)
     var buffers: [Tensor<Float>] = net.initialBuffers()
@@ -137,17 +141,30 @@ public enum Benchmark {
     var opt = SGD<Float>(momentum: 0.9)
     var rng = SplitMix64(seed: 4)
     let v = params.map { t in Tensor<Float>(shape: t.shape, scalars: (0..<t.count).map { _ in Float(rng.nextNormal()) }) }
+    let gradient = { _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch) }
+    // H·v alone, as Lanczos uses it (and as jit-compiled jvp∘grad computes it).
+    let hvpOnly = { _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v, gradient: false) }
     let medians = interleavedMedianMs(repeats: repeats, clock: clock, [
-      { _ = net.lossAndGradient(parameters: params, buffers: &buffers, batch: w.batch) },
+      gradient,
       {
         let (_, g, _) = net.lossAndGradient(parameters: p, buffers: &buffers, batch: w.batch)
         opt.step(parameters: &p, gradients: g, learningRate: 1e-4)
       },
-      // H·v alone, as Lanczos uses it (and as jit-compiled jvp∘grad computes it).
-      { _ = net.hessianVectorProduct(parameters: params, buffers: buffers, batch: w.batch, direction: v, gradient: false) },
+      hvpOnly,
     ])
+    func inGEMM(_ body: () -> Void) -> (ms: Double, gflop: Double) {
+      GEMMCounter.reset()
+      GEMMCounter.timing = true
+      for _ in 0..<max(repeats, 1) { body() }
+      GEMMCounter.timing = false
+      return (GEMMCounter.gemmSeconds * 1e3 / Double(max(repeats, 1)), Double(GEMMCounter.total) / Double(max(repeats, 1)) / 1e9)
+    }
+    let share = gemmShare ? { () -> GEMMShare in
+      let (g, h) = (inGEMM(gradient), inGEMM(hvpOnly))
+      return GEMMShare(gradientGEMMMs: g.ms, hvpGEMMMs: h.ms, hvpGFLOP: h.gflop)
+    }() : nil
     let (grad, step, hvp) = (medians[0], medians[1], medians[2])
-    // Exactly 20 operator applications, as in the reference measurements (no explicit residual).
+    // Exactly 20 operator applications, as the peers do (no explicit residual).
     // A fresh operator each time: its first application records the primals the others replay.
     let lanczosMs = try medianMs(repeats: lanczosRepeats, warmup: 1, clock: clock) {
       let op = net.hessianOperator(parameters: params, buffers: buffers, batch: w.batch, cachingPrimals: cachingPrimals)
@@ -160,47 +177,35 @@ public enum Benchmark {
       workload: w.id, summary: w.summary, parameters: net.parameterCount, parallelism: parallelism,
       gradientMs: grad, sgdMomentumStepMs: step,
       hvpMs: hvp, hvpOverGradient: hvp / grad, lanczos20Ms: lanczosMs, gradientGFLOP: flops / 1e9,
-      gradientGFLOPPerSecond: rate, fractionOfPeak: rate / peak, referenceGradientMs: known(w.reference.gradient),
-      referenceHvpMs: known(w.reference.hvp), referenceLanczos20Ms: known(w.reference.lanczos20))
+      gradientGFLOPPerSecond: rate, fractionOfPeak: rate / peak, gemmShare: share)
   }
-
-  /// A reference time, nil where the workload has none (NaN in `Workload.reference`).
-  static func known(_ ms: Double) -> Double? { ms.isNaN ? nil : ms }
 
   /// The report as a Markdown table.
   public static func markdown(_ r: BenchmarkReport) -> String {
     var lines = [
       "sgemm peak (n = 2048, \(r.threads) threads): \(String(format: "%.1f", r.sgemmPeakGFLOPPerSecond)) GFLOP/s; medians of \(r.repeats) runs after warm-up, \(r.clock == "cpu" ? "process CPU time" : "wall time")",
       "",
-      "| workload | params | threads as | gradient ms (ref) | SGD-momentum step ms | HVP ms (ref) | HVP/grad | 20 Lanczos ms (ref) | gradient GFLOP/s (% peak) |",
+      "| workload | params | threads as | gradient ms | SGD-momentum step ms | HVP ms | HVP/grad | 20 Lanczos ms | gradient GFLOP/s (% peak) |",
       "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    func ref(_ x: Double?, _ f: String) -> String { x.map { String(format: f, $0) } ?? "–" }
     for row in r.rows {
       lines.append(String(
-        format: "| %@ %@ | %d | %@ | %.2f (%@) | %.2f | %.2f (%@) | %.2f | %.0f (%@) | %.1f (%.0f%%) |",
-        row.workload, row.summary, row.parameters, row.parallelism, row.gradientMs, ref(row.referenceGradientMs, "%.1f"),
-        row.sgdMomentumStepMs, row.hvpMs, ref(row.referenceHvpMs, "%.1f"), row.hvpOverGradient, row.lanczos20Ms,
-        ref(row.referenceLanczos20Ms, "%.0f"), row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
+        format: "| %@ %@ | %d | %@ | %.2f | %.2f | %.2f | %.2f | %.0f | %.1f (%.0f%%) |",
+        row.workload, row.summary, row.parameters, row.parallelism, row.gradientMs, row.sgdMomentumStepMs, row.hvpMs,
+        row.hvpOverGradient, row.lanczos20Ms, row.gradientGFLOPPerSecond, 100 * row.fractionOfPeak))
     }
-    var referenced: [(workload: String, gradient: Double, hvp: Double, lanczos: Double)] = []
-    for row in r.rows {
-      guard let g = row.referenceGradientMs, let h = row.referenceHvpMs, let l = row.referenceLanczos20Ms else { continue }
-      referenced.append((row.workload, g, h, l))
-    }
-    if !referenced.isEmpty && r.threads != Workload.referenceThreads {
-      lines += ["", "(ref): best of JAX and PyTorch with \(Workload.referenceThreads) threads; this run used \(r.threads)."]
-    } else if !referenced.isEmpty && r.sgemmPeakGFLOPPerSecond > 0 {
-      // The references are absolute times on one machine; the same work on a machine with
-      // another sgemm peak is compared fairly against them scaled by the ratio of the peaks.
-      let scale = r.referencePeakGFLOPPerSecond / r.sgemmPeakGFLOPPerSecond
-      let scaled = referenced.map {
-        String(format: "%@ %.2f / %.1f / %.0f ms", $0.workload, $0.gradient * scale, $0.hvp * scale, $0.lanczos * scale)
+    let shares = r.rows.compactMap { row in row.gemmShare.map { (row, $0) } }
+    if !shares.isEmpty {
+      lines += ["", "Time inside BLAS matrix products per call (means; summed over the threads of batch shards), and the rest:", "",
+                "| workload | gradient ms | in GEMM | rest | HVP ms | in GEMM | rest | HVP GFLOP | GEMM GFLOP/s in the HVP |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+      for (row, s) in shares {
+        lines.append(String(
+          format: "| %@ | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.0f |", row.workload, row.gradientMs, s.gradientGEMMMs,
+          row.gradientMs - s.gradientGEMMMs, row.hvpMs, s.hvpGEMMMs, row.hvpMs - s.hvpGEMMMs, s.hvpGFLOP, s.hvpGFLOP / (s.hvpGEMMMs / 1e3)))
       }
-      lines += ["", String(
-        format: "(ref): best of JAX and PyTorch, measured on a machine with an sgemm peak of about %.0f GFLOP/s. Scaled to this run's peak (× %.2f), gradient / HVP / 20 Lanczos: %@.",
-        r.referencePeakGFLOPPerSecond, scale, scaled.joined(separator: "; "))]
     }
+    lines += ["", "JAX and PyTorch on the same workloads, side by side on this machine: bash scripts/bench-peers.sh"]
     return lines.joined(separator: "\n")
   }
 }

@@ -1,23 +1,12 @@
 import ML
 
-/// A benchmark workload: a network on a random batch, as in the reference measurements taken
-/// for JAX and PyTorch on this machine class (float32, LeCun-normal weights, random inputs).
+/// A benchmark workload: a network on a random batch (float32, LeCun-normal weights, random
+/// inputs), with the same shapes as its JAX and PyTorch peers in bench/peers/ (W1–W3).
 public struct Workload: Sendable {
   public var id: String
   public var summary: String
   public var network: Network
   public var batch: Batch<Float>
-  /// Best of JAX (jit) and PyTorch (eager) medians on 2 cores, milliseconds: gradient, HVP,
-  /// 20 Lanczos iterations (from the numeric-core issue).
-  public var reference: (gradient: Double, hvp: Double, lanczos20: Double)
-
-  /// The sgemm peak of the machine the references were measured on, in GFLOP/s: what the
-  /// issue's "gradient at sgemm peak" lower bounds imply for the gradients' GEMM FLOPs as
-  /// `GEMMCounter` counts them (W1 0.41 GFLOP in 2.3 ms, W2 1.45 in 8 ms, W3 1.48 in 8 ms: 179,
-  /// 181 and 185).
-  public static let referencePeak = 180.0
-  /// The thread count of the reference measurements (and of `referencePeak`).
-  public static let referenceThreads = 2
 
   /// W1: MLP 784-512-512-10, tanh, softmax cross-entropy, batch 128.
   public static func w1(seed: UInt64 = 1) -> Workload {
@@ -27,7 +16,7 @@ public struct Workload: Sendable {
     return Workload(
       id: "W1", summary: "MLP 784-512-512-10 tanh, batch 128",
       network: Network(build: { MLP(widths: [784, 512, 512, 10], activation: .tanh, registry: &$0) }),
-      batch: Batch(inputs: x, labels: y), reference: (3.3, 6.5, 406))
+      batch: Batch(inputs: x, labels: y))
   }
 
   /// W2: CNN on 28×28×1, conv 3×3 16 → ReLU → conv 3×3 32 stride 2 → ReLU → conv 3×3 64
@@ -39,7 +28,7 @@ public struct Workload: Sendable {
     return Workload(
       id: "W2", summary: "CNN 16-32-64 on 28×28, batch 128",
       network: Network(build: { SmallCNN(registry: &$0) }),
-      batch: Batch(inputs: x, labels: y), reference: (24, 70, 1550))
+      batch: Batch(inputs: x, labels: y))
   }
 
   /// W3: Transformer LM, vocabulary 96, sequence 64, d_model 64, 2 layers, 4 heads, MLP 256,
@@ -51,7 +40,7 @@ public struct Workload: Sendable {
     return Workload(
       id: "W3", summary: "Transformer LM d64 L2 H4, seq 64, batch 32",
       network: Network(build: { TransformerLM(.w3, registry: &$0) }),
-      batch: Batch(inputs: x, labels: y), reference: (30, 98, 1900))
+      batch: Batch(inputs: x, labels: y))
   }
 
   /// The reference workloads W1–W3.
@@ -73,9 +62,8 @@ public struct Workload: Sendable {
       let x = Tensor<Float>(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() % 96) })
       return Batch(inputs: x, labels: (0..<(sequences * length)).map { _ in Int(rng.next() % 96) })
     }
-    let none = (gradient: Double.nan, hvp: Double.nan, lanczos20: Double.nan)
     func image(_ id: String, _ summary: String, _ n: Network) -> Workload {
-      Workload(id: id, summary: summary + ", batch \(images)", network: n, batch: imageBatch(7), reference: none)
+      Workload(id: id, summary: summary + ", batch \(images)", network: n, batch: imageBatch(7))
     }
     let lm = ModelZoo.lmSequence(.small), s2s = ModelZoo.seq2seqSequence(.small)
     return [
@@ -90,10 +78,10 @@ public struct Workload: Sendable {
       image("resmlp", "residual MLP, no norm", ModelZoo.resmlp(normalization: .none, size: .small)),
       Workload(id: "lm-pre", summary: "Transformer LM pre-LN, seq \(lm), batch \(sequences)",
                network: ModelZoo.transformerLM(layerNorm: .pre, size: .small),
-               batch: tokenBatch(8, length: lm, channels: 1), reference: none),
+               batch: tokenBatch(8, length: lm, channels: 1)),
       Workload(id: "seq2seq-pre", summary: "encoder–decoder pre-LN, seq \(s2s), batch \(sequences)",
                network: ModelZoo.seq2seq(layerNorm: .pre, size: .small),
-               batch: tokenBatch(9, length: s2s, channels: 2), reference: none),
+               batch: tokenBatch(9, length: s2s, channels: 2)),
     ]
   }
 

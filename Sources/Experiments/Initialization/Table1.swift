@@ -61,7 +61,7 @@ public struct Table1: Experiment {
   public let resultsVersion = 1
 
   /// 2026-12-07, 2 cores, empty store: 7.2 min (6 runs of 66–118 s, then the 3 measured-clip runs).
-  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 5, "small": 434][scale.rawValue] }
+  public func estimatedSeconds(_ scale: ExperimentScale) -> Double? { ["tiny": 5, "small": 547][scale.rawValue] }
   public func settings(for scale: ExperimentScale, seed: UInt64) -> ClipSettings { ClipSettings.settings(for: scale, seed: seed) }
   public func validate(_ s: ClipSettings) throws {
     try RecipeTrainer.validate(settingsProblems: s.problems, recipes: s.problems.isEmpty ? s.runs : [])

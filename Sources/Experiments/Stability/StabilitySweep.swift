@@ -264,10 +264,10 @@ extension StabilitySweepExperiment {
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
     switch scale {
     case .tiny: return 3
-    // 2026-12-07 (a 2-core Xeon about 1.5× slower than the 2026-12-06 machine, where fig1 took
-    // 55 s and fig2 18.1 min): fig1 216 s from empty (an upper bound: a stray process shared the
-    // cores), fig2 27.5 min after fig1, fig3 38 s after both (its grid's runs sum to about 8 core-minutes alone).
-    case .small: return ["fig1": 216, "fig2": 1780, "fig3": 280][id]
+    // 2026-12-07, 2-core Xeon (SkylakeX kernels), within `repro all` from an empty store: fig1
+    // 62 s, fig2 23.8 min after fig1, fig3 17 s after both (alone, its grid's runs sum to about
+    // 8 core-minutes).
+    case .small: return ["fig1": 62, "fig2": 1427, "fig3": 280][id]
     case .full: return nil
     }
   }

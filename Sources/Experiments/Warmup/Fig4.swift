@@ -50,9 +50,9 @@ public struct Fig4: Experiment {
   public func estimatedSeconds(_ scale: ExperimentScale) -> Double? {
     switch scale {
     case .tiny: return 3
-    // 2026-12-06, 2 cores, empty store: 18.8 min of run time in about 9.4 min wall (the ResNet
-    // panel's six runs, 110–205 s each, are 15.5 of the 18.8).
-    case .small: return 565
+    // 2026-12-07, 2-core Xeon (SkylakeX kernels), empty store, within `repro all`: 20.4 min of
+    // run time in 10.4 min wall (the ResNet panel's six runs, 140–200 s each, are 16.8 of it).
+    case .small: return 624
     case .full: return nil
     }
   }

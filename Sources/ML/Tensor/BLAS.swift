@@ -93,12 +93,30 @@ public enum LAPACK {
 import Synchronization
 
 /// Counts the floating-point operations (2·m·n·k per GEMM) issued through `Tensor.matmul`, so
-/// the benchmark can report achieved GFLOP/s. One relaxed atomic add per GEMM.
+/// the benchmark can report achieved GFLOP/s. One relaxed atomic add per GEMM. With `timing`
+/// on, it also sums the time spent inside those BLAS calls (`repro bench --gemm-share`: how
+/// much of a gradient or an HVP is matrix products and how much everything between them).
 public enum GEMMCounter {
   static let flops = Atomic<Int>(0)
+  static let nanoseconds = Atomic<Int>(0)
+  static let timingOn = Atomic<Bool>(false)
   public static var total: Int { flops.load(ordering: .relaxed) }
-  public static func reset() { flops.store(0, ordering: .relaxed) }
+  /// Seconds inside `Tensor.matmul`'s BLAS calls since `reset` while timing was on, summed
+  /// over the threads that issued them (batch shards each count their own).
+  public static var gemmSeconds: Double { Double(nanoseconds.load(ordering: .relaxed)) / 1e9 }
+  public static var timing: Bool {
+    get { timingOn.load(ordering: .relaxed) }
+    set { timingOn.store(newValue, ordering: .relaxed) }
+  }
+  public static func reset() {
+    flops.store(0, ordering: .relaxed)
+    nanoseconds.store(0, ordering: .relaxed)
+  }
   @usableFromInline static func add(_ n: Int) { flops.add(n, ordering: .relaxed) }
+  @usableFromInline static func addTime(since start: ContinuousClock.Instant) {
+    let d = start.duration(to: .now).components
+    nanoseconds.add(Int(d.seconds) * 1_000_000_000 + Int(d.attoseconds / 1_000_000_000), ordering: .relaxed)
+  }
 }
 
 /// Float64 vector kernels for the Lanczos basis (row-major, rows = basis vectors).

@@ -45,21 +45,31 @@ func binaryRun<S: TensorScalar>(
 @_specialize(where S == Double)
 @usableFromInline
 func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+  func apply(_ A: UnsafePointer<S>, _ ia: Int, _ B: UnsafePointer<S>, _ ib: Int, _ O: UnsafeMutablePointer<S>, _ n: Int) {
+    switch op {
+    case .add: binaryRun(A, ia, B, ib, O, n) { $0 + $1 }
+    case .sub: binaryRun(A, ia, B, ib, O, n) { $0 - $1 }
+    case .mul: binaryRun(A, ia, B, ib, O, n) { $0 * $1 }
+    case .div: binaryRun(A, ia, B, ib, O, n) { $0 / $1 }
+    case .max: binaryRun(A, ia, B, ib, O, n) { Swift.max($0, $1) }
+    case .min: binaryRun(A, ia, B, ib, O, n) { Swift.min($0, $1) }
+    }
+  }
+  // Equal shapes (most element-wise ops): one run, without building a broadcast plan, whose
+  // few small arrays cost more than the arithmetic on a small batch's tensors.
+  if a.shape == b.shape {
+    return Tensor(shape: a.shape) { out in
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in apply(pa.baseAddress!, 1, pb.baseAddress!, 1, out.baseAddress!, out.count) }
+      }
+    }
+  }
   let plan = BroadcastPlan(a.shape, b.shape)
   return Tensor(shape: plan.resultShape) { out in
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         let A = pa.baseAddress!, B = pb.baseAddress!, O = out.baseAddress!
-        plan.forEachRun { oa, ob, oo, n, ia, ib in
-          switch op {
-          case .add: binaryRun(A + oa, ia, B + ob, ib, O + oo, n) { $0 + $1 }
-          case .sub: binaryRun(A + oa, ia, B + ob, ib, O + oo, n) { $0 - $1 }
-          case .mul: binaryRun(A + oa, ia, B + ob, ib, O + oo, n) { $0 * $1 }
-          case .div: binaryRun(A + oa, ia, B + ob, ib, O + oo, n) { $0 / $1 }
-          case .max: binaryRun(A + oa, ia, B + ob, ib, O + oo, n) { Swift.max($0, $1) }
-          case .min: binaryRun(A + oa, ia, B + ob, ib, O + oo, n) { Swift.min($0, $1) }
-          }
-        }
+        plan.forEachRun { oa, ob, oo, n, ia, ib in apply(A + oa, ia, B + ob, ib, O + oo, n) }
       }
     }
   }

@@ -74,6 +74,8 @@ extension Tensor {
           zeroFill(out, count: count * m * n)
           beta = 1
         }
+        let start = GEMMCounter.timing ? ContinuousClock.now : nil
+        defer { if let start { GEMMCounter.addTime(since: start) } }
         for i in 0..<count {
           Scalar.gemm(
             transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,

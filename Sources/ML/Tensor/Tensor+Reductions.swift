@@ -4,6 +4,30 @@ import RealModule
 @_specialize(where S == Double)
 @usableFromInline
 func sumToShapeKernel<S: TensorScalar>(_ x: Tensor<S>, _ target: [Int]) -> Tensor<S> {
+  // A sum over leading axes (a bias's gradient [B, …, D] → [D] or [1, D], or everything → []):
+  // rows of the target's size added in order, the same additions as the plan below makes,
+  // without building the plan (its arrays outweigh the arithmetic on a small batch).
+  let kept = target.drop { $0 == 1 }
+  if target.count <= x.shape.count, x.shape.suffix(kept.count).elementsEqual(kept) {
+    let width = kept.reduce(1, *)
+    return Tensor(shape: target) { out in
+      out.initialize(repeating: 0)
+      guard width > 0 else { return }
+      x.withUnsafeBufferPointer { px in
+        let O = out.baseAddress!, X = px.baseAddress!
+        if width == 1 {
+          var s: S = 0
+          for i in 0..<px.count { s += X[i] }
+          O[0] += s
+        } else {
+          for r in 0..<(px.count / width) {
+            let row = X + r * width
+            for i in 0..<width { O[i] += row[i] }
+          }
+        }
+      }
+    }
+  }
   let result = x.shape
   precondition(BroadcastPlan.resultShape(target, result) == result,
                "cannot sum \(result) to \(target)")
