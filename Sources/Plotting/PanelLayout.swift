@@ -178,7 +178,6 @@ struct PanelLayout {
     return out
   }
 
-  /// The text primitive of an annotation and its approximate box, or nil if its anchor is off the axes.
   /// An annotation where it does not cover an earlier one: a label at a data point that would
   /// overlap one already drawn moves by its own height or width to the nearest free place inside
   /// the plot, with a thin leader line back to its point (Fig 3's letters B and C label
@@ -204,6 +203,7 @@ struct PanelLayout {
     return ([prim], box)
   }
 
+  /// The text primitive of an annotation and its approximate box, or nil if its anchor is off the axes.
   func draw(_ a: Annotation) -> (Primitive, Rect)? {
     var anchor: Point
     switch a.position {
@@ -441,9 +441,9 @@ struct PanelLayout {
   /// Where the legend goes (nil: no legend): its placement, or for `.best` the candidate box
   /// that hides the fewest drawn points and no annotation.
   func legendRect(avoiding obstacles: [Rect]) -> Rect? {
-    let entries = PanelLayout.legendEntries(axes)
-    guard axes.legend != .none, !entries.isEmpty else { return nil }
+    // legendSize is (0, 0) exactly when there is no legend (none asked for, or no entries).
     let (w, h) = PanelLayout.legendSize(axes)
+    guard w > 0 else { return nil }
     let inset = 4.0
     func box(_ p: LegendPlacement) -> Rect {
       let l = rect.minX + inset, r = rect.maxX - inset - w, t = rect.minY + inset, b = rect.maxY - inset - h

@@ -8,13 +8,11 @@ object: {"peer": "jax", "version": ..., "rows": [{"workload", "gradientMs", "sgd
 
     python bench/peers/jax_bench.py --repeats 20 --only W1,W2,W3
 """
-import argparse
-import json
-
 import jax
+import jax.flatten_util  # noqa: F401  (registers jax.flatten_util)
 import jax.numpy as jnp
 import numpy as np
-from common import lanczos, median_ms
+from common import lanczos, main, row
 
 jax.config.update("jax_enable_x64", False)
 
@@ -141,26 +139,9 @@ def measure(name, repeats):
     def lanczos20():
         lanczos(lambda x: np.asarray(jax.flatten_util.ravel_pytree(hvp(jnp.asarray(x, jnp.float32)))[0], np.float64), n, rng)
 
-    return {
-        "workload": name,
-        "parameters": int(n),
-        "gradientMs": median_ms(lambda: jax.block_until_ready(grad(params)), repeats),
-        "sgdMomentumStepMs": median_ms(lambda: jax.block_until_ready(sgd(params, mom)), repeats),
-        "hvpMs": median_ms(lambda: jax.block_until_ready(hvp(v)), repeats),
-        "lanczos20Ms": median_ms(lanczos20, max(3, repeats // 5)),
-    }
-
-
-def main():
-    import jax.flatten_util  # noqa: F401  (registers jax.flatten_util)
-
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--only", default="W1,W2,W3")
-    a = ap.parse_args()
-    rows = [measure(w, a.repeats) for w in a.only.split(",")]
-    print(json.dumps({"peer": "jax", "version": jax.__version__, "rows": rows}))
+    return row(name, n, lambda: jax.block_until_ready(grad(params)), lambda: jax.block_until_ready(sgd(params, mom)),
+               lambda: jax.block_until_ready(hvp(v)), lanczos20, repeats)
 
 
 if __name__ == "__main__":
-    main()
+    main("jax", jax.__version__, measure)

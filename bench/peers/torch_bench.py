@@ -5,12 +5,10 @@ Float64 vectors and full reorthogonalization). Prints one JSON object like `jax_
 
     python bench/peers/torch_bench.py --repeats 20 --only W1,W2,W3
 """
-import argparse
-import json
 import math
 
 import numpy as np
-from common import lanczos, median_ms
+from common import lanczos, main, row
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, grad_and_value, jvp
@@ -131,24 +129,8 @@ def measure(name, repeats):
     def lanczos20():
         lanczos(lambda x: hvp(torch.from_numpy(x.astype(np.float32))).double().numpy(), n, rng)
 
-    return {
-        "workload": name,
-        "parameters": int(n),
-        "gradientMs": median_ms(lambda: g(params), repeats),
-        "sgdMomentumStepMs": median_ms(sgd, repeats),
-        "hvpMs": median_ms(lambda: hvp(v), repeats),
-        "lanczos20Ms": median_ms(lanczos20, max(3, repeats // 5)),
-    }
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--only", default="W1,W2,W3")
-    a = ap.parse_args()
-    rows = [measure(w, a.repeats) for w in a.only.split(",")]
-    print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
+    return row(name, n, lambda: g(params), sgd, lambda: hvp(v), lanczos20, repeats)
 
 
 if __name__ == "__main__":
-    main()
+    main("pytorch", torch.__version__, measure, threads=torch.get_num_threads())
