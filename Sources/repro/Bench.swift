@@ -28,6 +28,9 @@ struct Bench: ParsableCommand {
   @Flag(help: "Never split a batch into shards: every workload uses the threads through BLAS only (to compare).")
   var noShards = false
 
+  @Flag(help: "HVPs never multiply a primal and its tangent in one product of twice the size (to compare).")
+  var noStacking = false
+
   @Flag(help: "Lanczos recomputes every product's primal in every H·v instead of replaying the first's (to compare).")
   var noPrimalCache = false
 
@@ -46,6 +49,7 @@ struct Bench: ParsableCommand {
   func run() throws {
     Parallelism.setThreads(threads)
     Parallelism.splitsBatches = !noShards
+    StackedProducts.isEnabled = !noStacking
     var workloads = families || only != nil ? Workload.all() : Workload.reference()
     if let only {
       let ids = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })

@@ -112,7 +112,8 @@ extension Dual {
   public static func matmul(_ a: Dual, transposeA: Bool = false, _ b: Dual, transposeB: Bool = false)
     -> Dual
   {
-    Dual(productPrimal(a.primal, transposeA, b.primal, transposeB), tangent: productTangent(a, transposeA, b, transposeB))
+    if let stacked = stackedRowsProduct(a, transposeA, b, transposeB) { return stacked }
+    return Dual(productPrimal(a.primal, transposeA, b.primal, transposeB), tangent: productTangent(a, transposeA, b, transposeB))
   }
 
   /// op(A)·op(B), through the current `PrimalCache` when one serves this thread.
@@ -127,7 +128,8 @@ extension Dual {
   /// accumulated in place (GEMM with β = 1): no temporary, no extra pass.
   @usableFromInline
   static func productTangent(_ a: Dual, _ transposeA: Bool, _ b: Dual, _ transposeB: Bool) -> Tensor<S>? {
-    bilinearTangent(a, b, { Tensor.matmul($0, transposeA: transposeA, $1, transposeB: transposeB) },
+    if let stacked = stackedInnerTangent(a, transposeA, b, transposeB) { return stacked }
+    return bilinearTangent(a, b, { Tensor.matmul($0, transposeA: transposeA, $1, transposeB: transposeB) },
                     adding: { Tensor.matmul($0, transposeA: transposeA, $1, transposeB: transposeB, addingTo: &$2) })
   }
 }
@@ -178,6 +180,7 @@ extension Dual {
 extension Dual {
   /// Applies a smooth unary op; the tangent is f′(x)·ẋ.
   public func applying(_ op: UnaryOp) -> Dual {
+    if op == .tanh, let t = tangent { return Dual.tanhWithTangent(primal, t) }
     let y = primal.applying(op)
     guard let t = tangent else { return Dual(y) }
     let derivative: Tensor<S>
@@ -185,7 +188,7 @@ extension Dual {
     case .neg: return Dual(y, tangent: -t)
     case .exp: derivative = y
     case .log: derivative = primal.applying(.reciprocal)
-    case .tanh: derivative = (y * y).affine(scale: -1, shift: 1)
+    case .tanh: preconditionFailure("tanh with a tangent goes through tanhWithTangent")
     case .relu, .step, .abs:
       // Piecewise linear: the almost-everywhere derivative (0 for step).
       derivative = op == .relu ? primal.applying(.step)
@@ -204,6 +207,26 @@ extension Dual {
     return Dual(y, tangent: derivative * t)
   }
 
+  /// y = tanh(x) and ẏ = (1 − y²)·ẋ in one stacked pair, primal first (the next layer's
+  /// product reads both as one matrix, see `stackedRowsProduct`); the same arithmetic as tanh
+  /// and the derivative tensor 1 − y² times ẋ.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
+  @usableFromInline
+  static func tanhWithTangent(_ x: Tensor<S>, _ xt: Tensor<S>) -> Dual {
+    precondition(x.shape == xt.shape, "tangent \(xt.shape) vs primal \(x.shape)")
+    let (y, yt) = Tensor<S>.stackedPair(shape: x.shape) { Y, T in
+      x.withUnsafeBufferPointer { X in
+        xt.withUnsafeBufferPointer { XT in
+          let n = X.count
+          fastTanh(X.baseAddress!, Y.baseAddress!, n)
+          for i in 0..<n { T[i] = (1 - Y[i] * Y[i]) * XT[i] }
+        }
+      }
+    }
+    return Dual(y, tangent: yt)
+  }
+
   /// g·(1 − y²): the pullback of tanh at output y, fused. Its own tangent is
   /// ġ·(1 − y²) − 2·g·y·ẏ, which is what makes the HVP exact through tanh.
   @_specialize(where S == Float)
@@ -211,28 +234,51 @@ extension Dual {
   public static func tanhPullback(output y: Dual, cotangent g: Dual) -> Dual {
     let n = y.primal.count
     precondition(g.primal.count == n, "tanhPullback: shapes differ")
-    let p = Tensor<S>(shape: g.shape) { out in
-      y.primal.withUnsafeBufferPointer { Y in
-        g.primal.withUnsafeBufferPointer { G in
-          for i in 0..<n { out[i] = G[i] * (1 - Y[i] * Y[i]) }
-        }
-      }
-    }
-    if y.tangent == nil && g.tangent == nil { return Dual(p) }
-    let t = Tensor<S>(shape: g.shape) { out in
-      y.primal.withUnsafeBufferPointer { Y in
-        g.primal.withUnsafeBufferPointer { G in
-          let yt = y.tangent, gt = g.tangent
-          for i in 0..<n { out[i] = 0 }
-          if let gt {
-            gt.withUnsafeBufferPointer { GT in
-              for i in 0..<n { out[i] += GT[i] * (1 - Y[i] * Y[i]) }
-            }
+    if y.tangent == nil && g.tangent == nil {
+      return Dual(Tensor<S>(shape: g.shape) { out in
+        y.primal.withUnsafeBufferPointer { Y in
+          g.primal.withUnsafeBufferPointer { G in
+            for i in 0..<n { out[i] = G[i] * (1 - Y[i] * Y[i]) }
           }
-          if let yt {
-            yt.withUnsafeBufferPointer { YT in
-              for i in 0..<n { out[i] -= 2 * G[i] * Y[i] * YT[i] }
+        }
+      })
+    }
+    // Primal and tangent in one pass, as a stacked pair with the tangent first (the weight
+    // gradient's tangent reads it with the forward pair, see `stackedInnerTangent`). Missing
+    // tangents are zero; the arithmetic and its order are those of 0 + ġ·(1 − y²) − 2·g·y·ẏ.
+    let (t, p) = Tensor<S>.stackedPair(shape: g.shape) { T, P in
+      y.primal.withUnsafeBufferPointer { Y in
+        g.primal.withUnsafeBufferPointer { G in
+          switch (g.tangent, y.tangent) {
+          case (let gt?, let yt?):
+            gt.withUnsafeBufferPointer { GT in
+              yt.withUnsafeBufferPointer { YT in
+                for i in 0..<n {
+                  let d: S = 1 - Y[i] * Y[i]
+                  P[i] = G[i] * d
+                  let b: S = 2 * G[i] * Y[i] * YT[i]
+                  T[i] = GT[i] * d - b
+                }
+              }
             }
+          case (let gt?, nil):
+            gt.withUnsafeBufferPointer { GT in
+              for i in 0..<n {
+                let d: S = 1 - Y[i] * Y[i]
+                P[i] = G[i] * d
+                T[i] = GT[i] * d
+              }
+            }
+          case (nil, let yt?):
+            yt.withUnsafeBufferPointer { YT in
+              for i in 0..<n {
+                P[i] = G[i] * (1 - Y[i] * Y[i])
+                let b: S = 2 * G[i] * Y[i] * YT[i]
+                T[i] = 0 - b
+              }
+            }
+          case (nil, nil):
+            preconditionFailure("unreachable: no tangent was handled above")
           }
         }
       }

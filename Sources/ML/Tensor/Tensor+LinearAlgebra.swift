@@ -58,31 +58,41 @@ extension Tensor {
   ) {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
-        let lda = ta ? m : k, ldb = tb ? k : n
-        let (count, sa, sb, sc) = batchOffsets ?? (1, 0, 0, 0)
-        if m == 0 || n == 0 { return }
-        if k == 0 {
-          if beta == 0 { out.initialize(repeating: 0, count: count * m * n) }
-          return
-        }
-        GEMMCounter.add(2 * m * n * k * count)
-        // OpenBLAS applies β ≠ 1 in a separate pass before its kernel accumulates into C, and
-        // for β = 0 that pass stores zeros one scalar at a time (7 % of a small-conv HVP
-        // profile). A memset and β = 1 give the same product.
-        var beta = beta
-        if beta == 0 {
-          zeroFill(out, count: count * m * n)
-          beta = 1
-        }
-        let start = GEMMCounter.timing ? ContinuousClock.now : nil
-        defer { if let start { GEMMCounter.addTime(since: start) } }
-        for i in 0..<count {
-          Scalar.gemm(
-            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
-            a: pa.baseAddress! + i * sa, lda: lda, b: pb.baseAddress! + i * sb, ldb: ldb,
-            beta: beta, c: out + i * sc, ldc: n)
-        }
+        gemm(out, pa.baseAddress!, ta, pb.baseAddress!, tb, m, n, k, batchOffsets: batchOffsets, beta: beta)
       }
+    }
+  }
+
+  /// C = op(A)·op(B) (β = 0) or C += op(A)·op(B) (β = 1) on row-major matrices at raw
+  /// pointers (A is m × k, or k × m when transposed; B is k × n, or n × k), once per batch
+  /// index with the given offsets. The caller keeps the memory alive.
+  static func gemm(
+    _ out: UnsafeMutablePointer<Scalar>, _ a: UnsafePointer<Scalar>, _ ta: Bool, _ b: UnsafePointer<Scalar>, _ tb: Bool,
+    _ m: Int, _ n: Int, _ k: Int, batchOffsets: (count: Int, a: Int, b: Int, c: Int)? = nil, beta: Scalar
+  ) {
+    let lda = ta ? m : k, ldb = tb ? k : n
+    let (count, sa, sb, sc) = batchOffsets ?? (1, 0, 0, 0)
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      if beta == 0 { out.initialize(repeating: 0, count: count * m * n) }
+      return
+    }
+    GEMMCounter.add(2 * m * n * k * count)
+    // OpenBLAS applies β ≠ 1 in a separate pass before its kernel accumulates into C, and
+    // for β = 0 that pass stores zeros one scalar at a time (7 % of a small-conv HVP
+    // profile). A memset and β = 1 give the same product.
+    var beta = beta
+    if beta == 0 {
+      zeroFill(out, count: count * m * n)
+      beta = 1
+    }
+    let start = GEMMCounter.timing ? ContinuousClock.now : nil
+    defer { if let start { GEMMCounter.addTime(since: start) } }
+    for i in 0..<count {
+      Scalar.gemm(
+        transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
+        a: a + i * sa, lda: lda, b: b + i * sb, ldb: ldb,
+        beta: beta, c: out + i * sc, ldc: n)
     }
   }
 

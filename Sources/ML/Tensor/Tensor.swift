@@ -21,6 +21,8 @@ let heapTuned = true
 final class TensorStorage<Scalar: TensorScalar> {
   @usableFromInline let count: Int
   @usableFromInline let base: UnsafeMutablePointer<Scalar>
+  /// The storage whose memory this one is a part of (nil: this one owns its memory).
+  let owner: TensorStorage?
 
   @usableFromInline
   init(uninitializedCount count: Int) {
@@ -30,6 +32,15 @@ final class TensorStorage<Scalar: TensorScalar> {
     let raw = UnsafeMutableRawPointer.allocate(
       byteCount: max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
     self.base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    self.owner = nil
+  }
+
+  /// `count` scalars of `owner`'s memory from `offset` on, kept alive by this storage.
+  init(partOf owner: TensorStorage, offset: Int, count: Int) {
+    precondition(offset >= 0 && offset + count <= owner.count, "storage part out of range")
+    self.count = count
+    self.base = owner.base + offset
+    self.owner = owner
   }
 
   @inline(never) @usableFromInline
@@ -39,7 +50,7 @@ final class TensorStorage<Scalar: TensorScalar> {
     return s
   }
 
-  deinit { UnsafeMutableRawPointer(base).deallocate() }
+  deinit { if owner == nil { UnsafeMutableRawPointer(base).deallocate() } }
 }
 
 /// A dense, contiguous, row-major array of `Float` or `Double` with value semantics
@@ -58,6 +69,13 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     self.shape = shape
     self.storage = TensorStorage(uninitializedCount: shape.reduce(1, *))
     initializer(UnsafeMutableBufferPointer(start: storage.base, count: storage.count))
+  }
+
+  /// A tensor over existing storage (which must hold exactly the shape's scalars).
+  init(shape: [Int], storage: TensorStorage<Scalar>) {
+    precondition(shape.reduce(1, *) == storage.count, "shape \(shape) over storage of \(storage.count) scalars")
+    self.shape = shape
+    self.storage = storage
   }
 
   /// A tensor whose scalars are not initialized: only for values that are never read (the
