@@ -81,8 +81,20 @@ struct TensorTests {
     #expect((a + b).scalars == zip(a.scalars, b.scalars).map { $0 + $1 })
     #expect((a * b).scalars == zip(a.scalars, b.scalars).map { $0 * $1 })
     #expect((a - b).scalars == zip(a.scalars, b.scalars).map { $0 - $1 })
-    // Broadcast still goes through the plan.
-    let row: Tensor<Float> = randomTensor([9], seed: 55)
+  }
+
+  /// A second operand repeated along the first's leading axes (a bias on every row, suffixes of
+  /// rank 1 and 2) goes row by row; the other order and other broadcasts go through the plan;
+  /// each gives the element-wise numbers.
+  @Test func rowBroadcastBinaryOpsAreElementwise() {
+    let a: Tensor<Float> = randomTensor([5, 9], seed: 53), a3: Tensor<Float> = randomTensor([2, 5, 9], seed: 56)
+    let row: Tensor<Float> = randomTensor([9], seed: 55), column: Tensor<Float> = randomTensor([5, 1], seed: 57)
     #expect((a + row).scalars == a.scalars.enumerated().map { $0.element + row.scalars[$0.offset % 9] })
+    #expect((a - row).scalars == a.scalars.enumerated().map { $0.element - row.scalars[$0.offset % 9] })
+    #expect((row - a).scalars == a.scalars.enumerated().map { row.scalars[$0.offset % 9] - $0.element })
+    #expect((a3 * a).scalars == a3.scalars.enumerated().map { $0.element * a.scalars[$0.offset % 45] })
+    #expect((a3 + row).scalars == a3.scalars.enumerated().map { $0.element + row.scalars[$0.offset % 9] })
+    #expect((a + column).scalars == a.scalars.enumerated().map { $0.element + column.scalars[$0.offset / 9] })
+    #expect((a + row).shape == [5, 9] && (row - a).shape == [5, 9] && (a3 * a).shape == [2, 5, 9])
   }
 }

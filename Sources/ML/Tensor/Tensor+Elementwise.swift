@@ -64,6 +64,17 @@ func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: Tensor<S>, _ b: Tensor<S
       }
     }
   }
+  // b repeated along a's leading axes (a bias added to every row): row by row, no plan.
+  if b.rank >= 1, b.rank < a.rank, a.shape.suffix(b.rank).elementsEqual(b.shape), b.count > 0 {
+    let n = b.count, rows = a.count / n
+    return Tensor(shape: a.shape) { out in
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+          for row in 0..<rows { apply(pa.baseAddress! + row * n, 1, pb.baseAddress!, 1, out.baseAddress! + row * n, n) }
+        }
+      }
+    }
+  }
   let plan = BroadcastPlan(a.shape, b.shape)
   return Tensor(shape: plan.resultShape) { out in
     a.withUnsafeBufferPointer { pa in
