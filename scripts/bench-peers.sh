@@ -5,7 +5,7 @@
 # (PEERS_VENV, default .peers-venv/, git-ignored), then runs ROUNDS rounds of repro, JAX,
 # PyTorch one after the other (REPEATS timed calls each, workloads ONLY, THREADS threads), and
 # prints one table: each tool's median over the rounds of its per-round medians, and the ratio
-# repro / best peer (below 1: repro is faster). A peer that cannot be installed is left out,
+# repro / best peer (below 1: repro is faster). A peer that cannot be installed, or fails, is left out,
 # and the script says so. Then, with JAX, one experiment end to end (EXPERIMENT=0 skips it): the
 # small scale's stability sweep of its role model (12 runs: 6 peak η × warmup 0/200) by
 # `repro fig2 --small` and by bench/peers/jax_stability.py, one thread each, ROUNDS interleaved
@@ -25,15 +25,21 @@ if [[ ! -x $venv/bin/python ]] && ! python3 -m venv "$venv" >/dev/null 2>&1; the
 fi
 py=$venv/bin/python
 peers=()
+# A peer counts as installed only once it imports (a package installed without its
+# dependencies would fail later, in the middle of the rounds).
 if "$py" -c "import jax; assert jax.__version__ == '$jax_version'" 2>/dev/null \
-   || "$venv/bin/pip" install -q "jax[cpu]==$jax_version" >/dev/null 2>&1; then
+   || { "$venv/bin/pip" install -q "jax[cpu]==$jax_version" >/dev/null 2>&1 && "$py" -c "import jax" 2>/dev/null; }; then
   peers+=(jax)
 else
   echo "bench-peers: JAX $jax_version could not be installed here: left out"
 fi
+# The CPU build from PyTorch's own index (PyPI's Linux wheel carries the CUDA libraries), else
+# from PyPI and pip's find-links (a local 2.13.0+cpu wheel satisfies ==2.13.0), with its
+# dependencies either way.
 if "$py" -c "import torch; assert torch.__version__.startswith('$torch_version')" 2>/dev/null \
-   || "$venv/bin/pip" install -q "torch==$torch_version" --index-url https://download.pytorch.org/whl/cpu >/dev/null 2>&1 \
-   || "$venv/bin/pip" install -q --no-deps "torch==$torch_version" >/dev/null 2>&1; then
+   || { { "$venv/bin/pip" install -q "torch==$torch_version" --index-url https://download.pytorch.org/whl/cpu >/dev/null 2>&1 \
+          || "$venv/bin/pip" install -q "torch==$torch_version" >/dev/null 2>&1; } \
+        && "$py" -c "import torch" 2>/dev/null; }; then
   peers+=(torch)
 else
   echo "bench-peers: PyTorch $torch_version could not be installed here: left out"
@@ -50,9 +56,16 @@ for r in $(seq "$rounds"); do
   echo "round $r/$rounds: repro ${peers[*]}" >&2
   "${pin[@]}" .build/release/repro bench --json --only "$only" --repeats "$repeats" --threads "$threads" 2>/dev/null > "$out/repro-$r.json" || exit 1
   for p in "${peers[@]}"; do
-    "${pin[@]}" "$py" "bench/peers/${p}_bench.py" --repeats "$repeats" --only "$only" > "$out/$p-$r.json" || exit 1
+    if ! "${pin[@]}" "$py" "bench/peers/${p}_bench.py" --repeats "$repeats" --only "$only" > "$out/$p-$r.json"; then
+      echo "bench-peers: the $p peer failed (its error is above): left out" >&2
+      rm -f "$out/$p"-*.json
+      kept=()
+      for q in "${peers[@]}"; do [[ $q == "$p" ]] || kept+=("$q"); done
+      peers=("${kept[@]}")
+    fi
   done
 done
+[[ ${#peers[@]} -gt 0 ]] || { echo "bench-peers: no peer ran: nothing to compare"; exit 0; }
 
 "$py" - "$out" "$rounds" "$(date -u +%Y-%m-%d)" <<'EOF'
 import glob, json, os, statistics, sys
@@ -100,7 +113,8 @@ for r in $(seq "$rounds"); do
   "$py" -c "print($(now) - $t)" > "$out/stability-repro-$r.seconds"
   t=$(now)
   OMP_NUM_THREADS=1 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
-    "${one[@]}" "$py" bench/peers/jax_stability.py --etas $etas --warmups 0,200 --seeds 0 > "$out/stability-jax-$r.json" || exit 1
+    "${one[@]}" "$py" bench/peers/jax_stability.py --etas $etas --warmups 0,200 --seeds 0 > "$out/stability-jax-$r.json" \
+    || { echo "bench-peers: the JAX stability program failed (its error is above): no experiment to compare"; exit 0; }
   "$py" -c "print($(now) - $t)" > "$out/stability-jax-$r.seconds"
 done
 "$py" bench/peers/compare_stability.py "$out" "$rounds"
