@@ -1,19 +1,6 @@
 import Synchronization
 
-/// Matrix products of a forward-over-reverse HVP done as one GEMM of twice the size where the
-/// primal and the tangent lie stacked in memory (`Tensor.stackedPair`): made so by the element-
-/// wise ops between products (tanh forward with its tangent: primal first; the tanh pullback:
-/// tangent first), read here.
-///
-/// - Rows: op(A)·B and Ȧ·B share B, so [A; Ȧ]·B is one product of 2m rows, into a new stacked
-///   pair (the tangent then gets A·Ḃ added). A cotangent pair [Ġ; G] times Wᵀ is the same case.
-/// - Inner dimension: the weight gradient's tangent Ȧᵀ·G + Aᵀ·Ġ is [A; Ȧ]ᵀ·[Ġ; G], one product
-///   with 2m inner terms, when the activation pair and the cotangent pair lie in opposite orders
-///   (which is why forward pairs put the primal first and cotangent pairs the tangent).
-///
-/// Only where no `PrimalCache` serves the thread: a replay takes the primals from the cache, so
-/// stacking would compute them again. The sums are the same as separate products up to
-/// rounding (the inner-dimension case adds its two halves in one accumulation).
+/// The switch of `Dual`'s stacked products.
 public enum StackedProducts {
   static let enabled = Atomic<Bool>(true)
 
@@ -25,6 +12,21 @@ public enum StackedProducts {
   }
 }
 
+/// Matrix products of a forward-over-reverse HVP done as one GEMM of twice the size where the
+/// primal and the tangent lie stacked in memory (`Tensor.stackedPair`): made so by the element-
+/// wise ops between products (tanh forward with its tangent: primal first; the tanh pullback:
+/// tangent first), read here.
+///
+/// - Rows: op(A)·B and Ȧ·B share B, so [A; Ȧ]·B is one product of 2m rows, into a new stacked
+///   pair (the tangent then gets A·Ḃ added). A cotangent pair [Ġ; G] times Wᵀ is the same case.
+/// - Inner dimension: the weight gradient's tangent Ȧᵀ·G + Aᵀ·Ġ is [A; Ȧ]ᵀ·[Ġ; G], one product
+///   with 2m inner terms, when the activation pair and the cotangent pair lie in opposite orders
+///   (which is why forward pairs put the primal first and cotangent pairs the tangent).
+///
+/// Rows are stacked only where no `PrimalCache` serves the thread (a replay takes the primals
+/// from the cache, so stacking would compute them again); the inner-dimension case forms a
+/// tangent only and applies under a cache too. The results are those of separate products up
+/// to rounding (the inner-dimension case adds its two halves in one accumulation).
 extension Dual {
   /// Which of primal and tangent comes first when they lie stacked, nil when they do not.
   @usableFromInline
