@@ -96,5 +96,7 @@ struct TensorTests {
     #expect((a3 + row).scalars == a3.scalars.enumerated().map { $0.element + row.scalars[$0.offset % 9] })
     #expect((a + column).scalars == a.scalars.enumerated().map { $0.element + column.scalars[$0.offset / 9] })
     #expect((a + row).shape == [5, 9] && (row - a).shape == [5, 9] && (a3 * a).shape == [2, 5, 9])
+    #expect((Tensor<Float>(zeros: [0, 9]) + row).shape == [0, 9] && (Tensor<Float>(zeros: [0]) * Tensor<Float>(zeros: [0])).count == 0)
+    #expect((Tensor<Float>(scalar: 2) * Tensor<Float>(scalar: 3)).scalars == [6])
   }
 }

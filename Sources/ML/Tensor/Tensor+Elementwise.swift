@@ -55,18 +55,12 @@ func binaryKernel<S: TensorScalar>(_ op: BinaryOp, _ a: Tensor<S>, _ b: Tensor<S
     case .min: binaryRun(A, ia, B, ib, O, n) { Swift.min($0, $1) }
     }
   }
-  // Equal shapes (most element-wise ops): one run, without building a broadcast plan, whose
-  // few small arrays cost more than the arithmetic on a small batch's tensors.
-  if a.shape == b.shape {
-    return Tensor(shape: a.shape) { out in
-      a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in apply(pa.baseAddress!, 1, pb.baseAddress!, 1, out.baseAddress!, out.count) }
-      }
-    }
-  }
-  // b repeated along a's leading axes (a bias added to every row): row by row, no plan.
-  if b.rank >= 1, b.rank < a.rank, a.shape.suffix(b.rank).elementsEqual(b.shape), b.count > 0 {
-    let n = b.count, rows = a.count / n
+  // b's shape a suffix of a's: equal shapes (most element-wise ops, one row) or b repeated
+  // along a's leading axes (a bias added to every row). Row by row, without building a
+  // broadcast plan, whose few small arrays cost more than the arithmetic on a small batch's
+  // tensors. (A scalar b against a larger a goes through the plan: one run with stride 0.)
+  if b.rank <= a.rank, b.rank >= 1 || a.rank == 0, a.shape.suffix(b.rank).elementsEqual(b.shape) {
+    let n = b.count, rows = n == 0 ? 0 : a.count / n
     return Tensor(shape: a.shape) { out in
       a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
